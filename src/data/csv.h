@@ -1,0 +1,39 @@
+// CSV reading (RFC 4180): a header row, then data rows, all kept as strings.
+// Quoted fields may hold delimiters, doubled quotes and newlines; CRLF and LF line ends;
+// a UTF-8 byte-order mark is skipped. Every data row must have as many fields as the
+// header. Errors name the source, line and column: "data.csv:17: 5 fields, header has 6".
+// Thread-safety: CsvTable is a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ming/status.h"
+
+namespace ming {
+
+struct CsvOptions {
+  char delimiter = ',';
+};
+
+struct CsvTable {
+  std::string source;               // file name used in messages
+  std::vector<std::string> header;  // column names, unique and non-empty
+  std::vector<std::string> cells;   // row-major: rows() * cols()
+  std::vector<int64_t> line;        // 1-based source line on which each data row starts
+
+  size_t cols() const { return header.size(); }
+  size_t rows() const { return line.size(); }
+  const std::string& cell(size_t r, size_t c) const { return cells[r * cols() + c]; }
+  // Index of column `name`, or -1.
+  int column_index(std::string_view name) const;
+};
+
+Result<CsvTable> ReadCsv(const std::string& path, const CsvOptions& opts = {});
+// Parses `text`; `source` names it in error messages.
+Result<CsvTable> ParseCsv(std::string_view text, const std::string& source,
+                          const CsvOptions& opts = {});
+
+}  // namespace ming

@@ -1,0 +1,26 @@
+// Whole-file reads and crash-safe writes.
+// WriteFileAtomic writes to "<path>.tmp.<pid>", fsyncs it, renames it over `path` and
+// fsyncs the directory: after a crash a reader sees the old file or the new one, whole.
+// Thread-safety: safe for different paths.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ming/status.h"
+
+namespace ming {
+
+// Reads all of `path`. Errors name the path. Refuses directories and non-regular files
+// larger than `max_bytes` (so /dev/zero cannot make us read forever).
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = uint64_t{1} << 36);
+
+Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+
+// Creates a directory (and parents) if missing.
+Status MakeDirs(const std::string& path);
+
+bool FileExists(const std::string& path);
+
+}  // namespace ming
