@@ -1,0 +1,101 @@
+// Model file: container sections META/PARM/BUFS, with every cross-check done on load.
+#include "runtime/model_file.h"
+
+#include <cstdlib>
+#include <ctime>
+
+#include "format/container.h"
+#include "nn/network.h"
+#include "train/options.h"
+#include "util/file.h"
+
+namespace ming {
+
+using nlohmann::json;
+
+std::string CreationTime() {
+  std::time_t t = std::time(nullptr);
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) t = static_cast<std::time_t>(std::atoll(sde));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string SerializeModel(const ModelData& m) {
+  json meta = m.info;
+  meta["format"] = "ming-model";
+  meta["preprocessing"] = m.pre.ToJson();
+  meta["network"] = ToJson(m.net);
+  meta["threshold"] = m.threshold;
+  Container c;
+  c.kind = FileKind::kModel;
+  c.sections.push_back({"META", meta.dump(1)});
+  c.sections.push_back({"PARM", EncodeFloats(m.params.data(), m.params.size())});
+  c.sections.push_back({"BUFS", EncodeFloats(m.buffers.data(), m.buffers.size())});
+  return SerializeContainer(c);
+}
+
+Status SaveModel(const std::string& path, const ModelData& m) {
+  return WriteFileAtomic(path, SerializeModel(m));
+}
+
+Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
+  MING_ASSIGN_OR_RETURN(Container c, ParseContainer(bytes, name));
+  if (c.kind != FileKind::kModel) {
+    return Status::InvalidInput(name + ": is a training checkpoint, not a model; finish training or pass the model file");
+  }
+  const Section* meta_s = c.Find("META");
+  const Section* parm = c.Find("PARM");
+  const Section* bufs = c.Find("BUFS");
+  if (!meta_s || !parm || !bufs) return Status::InvalidInput(name + ": missing section META, PARM or BUFS");
+  ModelData m;
+  json meta;
+  try {
+    meta = json::parse(meta_s->bytes);
+    if (!meta.is_object() || meta.value("format", "") != "ming-model") {
+      return Status::InvalidInput(name + ": META is not a ming model description");
+    }
+    m.threshold = meta.at("threshold").get<double>();
+  } catch (const json::exception& e) {
+    return Status::InvalidInput(name + ": META: " + e.what());
+  }
+  if (!(m.threshold > 0.0 && m.threshold < 1.0)) return Status::InvalidInput(name + ": threshold outside (0, 1)");
+  if (!meta.contains("preprocessing") || !meta.contains("network")) {
+    return Status::InvalidInput(name + ": META lacks preprocessing or network");
+  }
+  MING_ASSIGN_OR_RETURN(m.pre, Preprocessor::FromJson(meta["preprocessing"]));
+  auto net = NetConfigFromJson(meta["network"]);
+  if (!net.ok()) return net.status().Prefixed(name);
+  m.net = net.value();
+  if (m.net.inputs != m.pre.encoded_width() || m.net.outputs != m.pre.num_outputs()) {
+    return Status::InvalidInput(name + ": network has " + std::to_string(m.net.inputs) + " inputs and " +
+                                std::to_string(m.net.outputs) + " outputs, preprocessing gives " +
+                                std::to_string(m.pre.encoded_width()) + " and " +
+                                std::to_string(m.pre.num_outputs()));
+  }
+  NetLayout layout(m.net);
+  const uint64_t want = static_cast<uint64_t>(layout.num_params()) * 4;
+  if (parm->bytes.size() != want) {
+    return Status::InvalidInput(name + ": PARM has " + std::to_string(parm->bytes.size()) +
+                                " bytes, the network needs " + std::to_string(want));
+  }
+  m.params.resize(static_cast<size_t>(layout.num_params()));
+  m.buffers.resize(static_cast<size_t>(layout.num_buffers()));
+  MING_RETURN_IF_ERROR(DecodeFloats(parm->bytes, m.params.data(), m.params.size(), name + ": PARM"));
+  MING_RETURN_IF_ERROR(DecodeFloats(bufs->bytes, m.buffers.data(), m.buffers.size(), name + ": BUFS"));
+  meta.erase("preprocessing");
+  meta.erase("network");
+  meta.erase("format");
+  meta.erase("threshold");
+  m.info = std::move(meta);
+  return m;
+}
+
+Result<ModelData> LoadModel(const std::string& path) {
+  MING_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, uint64_t{1} << 32));
+  return ParseModel(bytes, path);
+}
+
+}  // namespace ming

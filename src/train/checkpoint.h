@@ -1,0 +1,35 @@
+// Training checkpoints: everything needed to continue a run exactly where it stopped.
+// Written atomically (a crash leaves the previous checkpoint whole) as a ming container of
+// kind kCheckpoint; the weights sections are checked for finiteness before writing.
+// Thread-safety: plain functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ming/status.h"
+#include "nn/network.h"
+#include "train/trainer.h"
+
+namespace ming {
+
+struct TrainState {
+  std::vector<float> params, buffers, m, v, best_params, best_buffers;
+  int64_t step = 0;       // optimiser steps taken
+  int epoch = 0;          // epochs completed
+  int best_epoch = 0;
+  double best_val_loss = -1;
+  int bad_epochs = 0;
+  std::vector<EpochReport> history;
+};
+
+Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const TrainState& st);
+// Reads a checkpoint into *st. Refuses one made with different training settings or a
+// network of another shape, naming the first difference.
+Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const NetLayout& layout,
+                      TrainState* st);
+bool FileExistsForResume(const std::string& path);
+// The caller's opaque metadata stored in a checkpoint (TrainOptions::checkpoint_meta).
+Result<std::string> ReadCheckpointMeta(const std::string& path);
+
+}  // namespace ming

@@ -1,0 +1,173 @@
+// The training pipeline: data -> split -> preprocessing -> training -> metrics -> model.
+#include "train/pipeline.h"
+
+#include <map>
+
+#include "data/split.h"
+#include "train/evaluate.h"
+#include "train/options.h"
+
+namespace ming {
+
+using nlohmann::json;
+
+namespace {
+
+struct Tables {
+  CsvTable data, val, test;
+  Split split;
+};
+
+Result<Tables> LoadTables(const PipelineOptions& o) {
+  Tables t;
+  MING_ASSIGN_OR_RETURN(t.data, ReadCsv(o.data_path, o.csv));
+  if (!o.val_path.empty()) { MING_ASSIGN_OR_RETURN(t.val, ReadCsv(o.val_path, o.csv)); }
+  if (!o.test_path.empty()) { MING_ASSIGN_OR_RETURN(t.test, ReadCsv(o.test_path, o.csv)); }
+  const double vf = o.val_path.empty() ? o.val_fraction : 0.0;
+  const double tf = o.test_path.empty() ? o.test_fraction : 0.0;
+  if (vf < 0 || tf < 0 || vf + tf >= 1.0) {
+    return Status::InvalidInput("--val-fraction + --test-fraction must be in [0, 1)");
+  }
+  const int label_col = t.data.column_index(o.fit.label);
+  if (label_col < 0) {
+    std::string cols;
+    for (const auto& h : t.data.header) cols += (cols.empty() ? "" : ", ") + h;
+    return Status::InvalidInput(o.data_path + ": no label column '" + o.fit.label + "' (columns: " + cols + ")");
+  }
+  // Stratify on the raw label strings for classification.
+  std::vector<int> strata;
+  auto task = o.fit.task;
+  if (task == Task::kCount) {
+    MING_ASSIGN_OR_RETURN(task, InferTask(t.data, static_cast<size_t>(label_col), {}, o.fit.max_classes));
+  }
+  if (task != Task::kRegression) {
+    std::map<std::string, int> ids;
+    strata.reserve(t.data.rows());
+    for (size_t r = 0; r < t.data.rows(); ++r) {
+      auto it = ids.emplace(t.data.cell(r, static_cast<size_t>(label_col)), static_cast<int>(ids.size())).first;
+      strata.push_back(it->second);
+    }
+  }
+  t.split = SplitRows(t.data.rows(), strata, vf, tf, o.train.seed);
+  if (t.split.train.empty()) return Status::InvalidInput(o.data_path + ": no rows left for training");
+  return t;
+}
+
+Status ApplyClassWeights(const std::string& spec, const Preprocessor& pre, Dataset* d) {
+  if (spec == "none" || spec.empty()) return Status::Ok();
+  const auto& label = pre.label();
+  if (label.task == Task::kRegression) return Status::InvalidInput("--class-weight needs a classification task");
+  const size_t C = label.classes.size();
+  std::vector<double> w(C, 1.0);
+  if (spec == "balanced") {
+    std::vector<double> count(C, 0.0);
+    for (float y : d->y) count[static_cast<size_t>(y)] += 1;
+    for (size_t c = 0; c < C; ++c) w[c] = count[c] > 0 ? static_cast<double>(d->rows) / (static_cast<double>(C) * count[c]) : 1.0;
+  } else {
+    size_t pos = 0;
+    while (pos < spec.size()) {
+      size_t comma = spec.find(',', pos);
+      if (comma == std::string::npos) comma = spec.size();
+      const std::string item = spec.substr(pos, comma - pos);
+      const size_t eq = item.find('=');
+      double v = 0;
+      if (eq == std::string::npos || !ParseNumber(item.substr(eq + 1), &v) || !(v > 0) || v > 1e6) {
+        return Status::InvalidInput("--class-weight: '" + item + "' is not class=positive_number");
+      }
+      const std::string cls = item.substr(0, eq);
+      size_t c = 0;
+      while (c < C && label.classes[c] != cls) ++c;
+      if (c == C) return Status::InvalidInput("--class-weight: unknown class '" + cls + "'");
+      w[c] = v;
+      pos = comma + 1;
+    }
+  }
+  d->w.resize(static_cast<size_t>(d->rows));
+  for (size_t i = 0; i < d->w.size(); ++i) d->w[i] = static_cast<float>(w[static_cast<size_t>(d->y[i])]);
+  return Status::Ok();
+}
+
+void ConfigureHead(const Preprocessor& pre, NetConfig* net) {
+  net->inputs = pre.encoded_width();
+  net->outputs = pre.num_outputs();
+  switch (pre.label().task) {
+    case Task::kBinary: net->loss = LossKind::kBce; break;
+    case Task::kMulticlass: net->loss = LossKind::kCrossEntropy; break;
+    default:
+      if (net->loss != LossKind::kHuber) net->loss = LossKind::kMse;
+  }
+}
+
+}  // namespace
+
+PipelineOptions DefaultPipelineOptions() {
+  PipelineOptions o;
+  o.train.net.hidden = {256, 128};
+  o.train.net.activation = Activation::kRelu;
+  o.train.net.dropout = 0.1f;
+  o.train.optim.kind = OptimizerKind::kAdamW;
+  o.train.optim.lr = 1e-3f;
+  o.train.optim.weight_decay = 1e-2f;
+  o.train.epochs = 200;
+  o.train.batch_size = 256;
+  o.train.patience = 20;
+  return o;
+}
+
+Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallbacks& callbacks) {
+  MING_ASSIGN_OR_RETURN(Tables t, LoadTables(o));
+  MING_ASSIGN_OR_RETURN(Preprocessor pre, Preprocessor::Fit(t.data, t.split.train, o.fit));
+  MING_ASSIGN_OR_RETURN(Dataset train, EncodeDataset(pre, t.data, t.split.train));
+  MING_RETURN_IF_ERROR(ApplyClassWeights(o.class_weight, pre, &train));
+  const CsvTable& vt = o.val_path.empty() ? t.data : t.val;
+  const CsvTable& tt = o.test_path.empty() ? t.data : t.test;
+  MING_ASSIGN_OR_RETURN(Dataset val, EncodeDataset(pre, vt, o.val_path.empty() ? t.split.val : AllRows(t.val)));
+  MING_ASSIGN_OR_RETURN(Dataset test, EncodeDataset(pre, tt, o.test_path.empty() ? t.split.test : AllRows(t.test)));
+
+  TrainOptions topts = o.train;
+  ConfigureHead(pre, &topts.net);
+  PipelineResult res;
+  res.model.pre = pre;
+  res.model.net = topts.net;
+  res.model.info["training"] = o.config;
+  res.model.info["training"]["effective"] = ToJson(topts);
+  topts.checkpoint_meta = SerializeModel(res.model);
+  if (callbacks.on_data) callbacks.on_data(pre, train.rows, val.rows, test.rows);
+  TrainCallbacks tcb;
+  tcb.on_step = callbacks.on_step;
+  if (callbacks.on_epoch) {
+    tcb.on_epoch = [&](const EpochReport& rep, const float* params, const float* buffers) {
+      json vm = json::object();
+      if (val.rows > 0) {
+        ModelData snapshot;
+        snapshot.pre = pre;
+        snapshot.net = topts.net;
+        snapshot.params.assign(params, params + NetLayout(topts.net).num_params());
+        snapshot.buffers.assign(buffers, buffers + NetLayout(topts.net).num_buffers());
+        vm = EvaluateEncoded(snapshot, val, topts.threads);
+      }
+      callbacks.on_epoch(rep, vm);
+    };
+  }
+  MING_ASSIGN_OR_RETURN(res.train, Train(train, val, topts, o.resume, tcb));
+
+  res.model.params = res.train.params;
+  res.model.buffers = res.train.buffers;
+  const int threads = topts.threads;
+  res.metrics["train"] = EvaluateEncoded(res.model, train, threads);
+  if (val.rows > 0) res.metrics["validation"] = EvaluateEncoded(res.model, val, threads);
+  if (test.rows > 0) res.metrics["test"] = EvaluateEncoded(res.model, test, threads);
+  res.train_rows = train.rows;
+  res.val_rows = val.rows;
+  res.test_rows = test.rows;
+  res.model.info["metrics"] = res.metrics;
+  res.model.info["best_epoch"] = res.train.best_epoch;
+  res.model.info["epochs_run"] = res.train.epochs_run;
+  res.model.info["stopped_early"] = res.train.stopped_early;
+  res.model.info["rows"] = {{"train", train.rows}, {"validation", val.rows}, {"test", test.rows}};
+  res.model.info["created"] = CreationTime();
+  res.model.info["ming_version"] = "0.1.0";
+  return res;
+}
+
+}  // namespace ming

@@ -1,0 +1,337 @@
+// The training loop. Each step: (A) every thread gathers its shard of the batch, runs
+// forward, loss and backward into its own gradient buffer; (B) threads split the parameter
+// array, sum the shard gradients in shard order and apply the optimiser (with a norm pass
+// in between when clipping). Fixed shard order makes the result independent of timing.
+#include "train/trainer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "nn/loss.h"
+#include "nn/optim.h"
+#include "train/checkpoint.h"
+#include "util/rng.h"
+#include "util/thread_pool.h"
+
+namespace ming {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+int ResolveThreads(int threads) { return threads > 0 ? threads : ThreadPool::HardwareThreads(); }
+
+// Loss sum of rows [0, n) of one shard; writes dout scaled by grad_scale when dout != null.
+double ShardLoss(const NetConfig& net, float* dout, const float* out, const float* y,
+                 const float* w, int n, float grad_scale) {
+  switch (net.loss) {
+    case LossKind::kBce: return bce_with_logits(dout, out, y, w, n, grad_scale);
+    case LossKind::kCrossEntropy:
+      return softmax_cross_entropy(dout, out, y, w, n, net.outputs, grad_scale);
+    case LossKind::kMse: return mse_loss(dout, out, y, w, n, net.outputs, grad_scale);
+    case LossKind::kHuber:
+      return huber_loss(dout, out, y, w, n, net.outputs, net.huber_delta, grad_scale);
+    case LossKind::kCount: break;
+  }
+  return 0.0;
+}
+
+// Per-thread state, allocated once.
+struct Shard {
+  Shard(const NetLayout& layout, int max_rows)
+      : ws(layout, max_rows),
+        grads(static_cast<size_t>(layout.num_params())),
+        X(static_cast<size_t>(max_rows) * static_cast<size_t>(layout.config().inputs)),
+        y(static_cast<size_t>(max_rows)),
+        w(static_cast<size_t>(max_rows)),
+        dout(static_cast<size_t>(max_rows) * static_cast<size_t>(layout.config().outputs)) {}
+  TrainWorkspace ws;
+  std::vector<float> grads, X, y, w, dout;
+  double loss_sum = 0;
+  int rows = 0;
+};
+
+class Loop {
+ public:
+  Loop(const Dataset& train, const Dataset& val, const TrainOptions& opts,
+       const TrainCallbacks& cb)
+      : train_(train), val_(val), opts_(opts), cb_(cb), layout_(opts.net),
+        pool_(ResolveThreads(opts.threads)) {}
+
+  Result<TrainResult> Run(bool resume);
+
+ private:
+  void Init();
+  Status RunEpoch(int epoch);
+  double Step(int epoch, int64_t step, const int64_t* rows, int B);
+  void ReduceAndUpdate(float lr);
+  Status EndEpoch(int epoch, double train_loss, double seconds);
+
+  const Dataset& train_;
+  const Dataset& val_;
+  const TrainOptions& opts_;
+  const TrainCallbacks& cb_;
+  NetLayout layout_;
+  ThreadPool pool_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<uint8_t> decay_mask_;
+  TrainState st_;
+  ScheduleConfig sched_;
+  int64_t batch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
+  std::vector<double> partial_;
+  bool stop_ = false;
+};
+
+void Loop::Init() {
+  const int64_t n = layout_.num_params();
+  st_.params.assign(static_cast<size_t>(n), 0.0f);
+  st_.buffers.assign(static_cast<size_t>(layout_.num_buffers()), 0.0f);
+  Rng init_rng = Rng(opts_.seed).Split(0xC0FFEE);
+  InitParams(layout_, st_.params.data(), st_.buffers.data(), init_rng);
+  st_.m.assign(static_cast<size_t>(n), 0.0f);
+  st_.v.assign(static_cast<size_t>(n), 0.0f);
+  st_.best_params = st_.params;
+  st_.best_buffers = st_.buffers;
+}
+
+double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B) {
+  const int T = pool_.size();
+  double wsum = 0;
+  for (int i = 0; i < B; ++i) wsum += train_.w.empty() ? 1.0 : train_.w[static_cast<size_t>(rows[i])];
+  const float scale = wsum > 0 ? static_cast<float>(1.0 / wsum) : 0.0f;
+  const int F = train_.features;
+  pool_.Run([&](int t) {
+    Shard& sh = *shards_[static_cast<size_t>(t)];
+    int64_t b, e;
+    SplitRange(B, T, t, &b, &e);
+    sh.rows = static_cast<int>(e - b);
+    std::fill(sh.grads.begin(), sh.grads.end(), 0.0f);
+    sh.loss_sum = 0;
+    if (sh.rows == 0) return;
+    for (int64_t i = b; i < e; ++i) {
+      const size_t r = static_cast<size_t>(rows[i]), j = static_cast<size_t>(i - b);
+      std::copy_n(&train_.X[r * static_cast<size_t>(F)], F, &sh.X[j * static_cast<size_t>(F)]);
+      sh.y[j] = train_.y[r];
+      sh.w[j] = train_.w.empty() ? 1.0f : train_.w[r];
+    }
+    Rng drop = Rng(opts_.seed).Split((static_cast<uint64_t>(epoch) << 40) ^
+                                     (static_cast<uint64_t>(step) << 8) ^ static_cast<uint64_t>(t));
+    const float* out = forward_train(layout_, st_.params.data(), sh.X.data(), sh.rows, sh.ws, drop);
+    sh.loss_sum = ShardLoss(opts_.net, sh.dout.data(), out, sh.y.data(),
+                            train_.w.empty() ? nullptr : sh.w.data(), sh.rows, scale);
+    backward(layout_, st_.params.data(), sh.X.data(), sh.dout.data(), sh.rows, sh.ws,
+             sh.grads.data(), nullptr);
+  });
+  double loss = 0;
+  for (auto& sh : shards_) loss += sh->loss_sum;
+  return loss;
+}
+
+void Loop::ReduceAndUpdate(float lr) {
+  const int T = pool_.size();
+  const int64_t n = layout_.num_params();
+  float* g0 = shards_[0]->grads.data();
+  const bool clip = opts_.optim.clip_norm > 0;
+  partial_.assign(static_cast<size_t>(T), 0.0);
+  const int64_t step = st_.step + 1;
+  auto apply = [&](int64_t b, int64_t e) {
+    optimizer_step(opts_.optim, lr, step, st_.params.data(), g0, st_.m.data(), st_.v.data(),
+                   decay_mask_.data(), b, e);
+  };
+  pool_.Run([&](int t) {
+    int64_t b, e;
+    SplitRange(n, T, t, &b, &e);
+    for (int s = 1; s < T; ++s) {
+      const float* gs = shards_[static_cast<size_t>(s)]->grads.data();
+      for (int64_t i = b; i < e; ++i) g0[i] += gs[i];
+    }
+    if (clip) {
+      partial_[static_cast<size_t>(t)] = 0;
+      double acc = 0;
+      for (int64_t i = b; i < e; ++i) acc += static_cast<double>(g0[i]) * g0[i];
+      partial_[static_cast<size_t>(t)] = acc;
+    } else {
+      apply(b, e);
+    }
+  });
+  if (clip) {
+    double sq = 0;
+    for (double p : partial_) sq += p;
+    const double norm = std::sqrt(sq);
+    pool_.Run([&](int t) {
+      int64_t b, e;
+      SplitRange(n, T, t, &b, &e);
+      clip_grad_norm(g0 + b, e - b, norm, opts_.optim.clip_norm);
+      apply(b, e);
+    });
+  }
+  st_.step = step;
+}
+
+Status Loop::RunEpoch(int epoch) {
+  const auto t0 = Clock::now();
+  std::vector<int64_t> perm(static_cast<size_t>(train_.rows));
+  std::iota(perm.begin(), perm.end(), int64_t{0});
+  Rng shuffle = Rng(opts_.seed).Split(0x5EED0000ULL + static_cast<uint64_t>(epoch));
+  shuffle.Shuffle(perm.data(), perm.size());
+  double loss_sum = 0, weight_sum = 0;
+  auto last_report = t0;
+  std::vector<const TrainWorkspace*> live;
+  for (int64_t s = 0; s < steps_per_epoch_; ++s) {
+    const int64_t begin = s * batch_;
+    const int B = static_cast<int>(std::min<int64_t>(batch_, train_.rows - begin));
+    const float lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
+    const double loss = Step(epoch, s, perm.data() + begin, B);
+    if (!std::isfinite(loss)) {
+      return Status::Runtime("training diverged at epoch " + std::to_string(epoch) + ", step " +
+                             std::to_string(s + 1) + ": loss is " + std::to_string(loss) +
+                             (opts_.checkpoint_path.empty()
+                                  ? std::string()
+                                  : "; the last good checkpoint is kept in " + opts_.checkpoint_path));
+    }
+    ReduceAndUpdate(lr);
+    live.clear();
+    for (auto& sh : shards_)
+      if (sh->rows > 0) live.push_back(&sh->ws);
+    update_running_stats(layout_, st_.buffers.data(), live.data(), static_cast<int>(live.size()));
+    loss_sum += loss;
+    for (int i = 0; i < B; ++i)
+      weight_sum += train_.w.empty() ? 1.0 : train_.w[static_cast<size_t>(perm[begin + i])];
+    const auto now = Clock::now();
+    if (cb_.on_step && Seconds(last_report, now) > 0.1) {
+      last_report = now;
+      cb_.on_step({epoch, s + 1, steps_per_epoch_, loss_sum / weight_sum,
+                   static_cast<double>(begin + B) / Seconds(t0, now)});
+    }
+  }
+  return EndEpoch(epoch, loss_sum / weight_sum, Seconds(t0, Clock::now()));
+}
+
+Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
+  for (float p : st_.params) {
+    if (!std::isfinite(p)) {
+      return Status::Runtime("training diverged at epoch " + std::to_string(epoch) +
+                             ": a weight became non-finite");
+    }
+  }
+  EpochReport rep;
+  rep.epoch = epoch;
+  rep.epochs = opts_.epochs;
+  rep.train_loss = train_loss;
+  rep.seconds = seconds;
+  rep.rows_per_s = seconds > 0 ? static_cast<double>(train_.rows) / seconds : 0;
+  rep.lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
+  if (val_.rows > 0) {
+    rep.val_loss = EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(), val_, pool_.size());
+    rep.improved = st_.best_epoch == 0 || rep.val_loss < st_.best_val_loss - opts_.min_delta;
+  } else {
+    rep.improved = true;
+  }
+  if (rep.improved) {
+    st_.best_epoch = epoch;
+    st_.best_val_loss = rep.val_loss;
+    st_.best_params = st_.params;
+    st_.best_buffers = st_.buffers;
+    st_.bad_epochs = 0;
+  } else {
+    ++st_.bad_epochs;
+  }
+  st_.epoch = epoch;
+  st_.history.push_back(rep);
+  if (cb_.on_epoch) cb_.on_epoch(rep, st_.params.data(), st_.buffers.data());
+  if (opts_.patience > 0 && val_.rows > 0 && st_.bad_epochs >= opts_.patience) stop_ = true;
+  if (!opts_.checkpoint_path.empty()) {
+    MING_RETURN_IF_ERROR(WriteCheckpoint(opts_.checkpoint_path, opts_, st_));
+  }
+  return Status::Ok();
+}
+
+Result<TrainResult> Loop::Run(bool resume) {
+  MING_RETURN_IF_ERROR(ValidateNetConfig(opts_.net));
+  if (train_.rows <= 0) return Status::InvalidInput("no training rows");
+  if (train_.features != opts_.net.inputs) return Status::InvalidInput("feature count does not match the network");
+  if (opts_.batch_size <= 0) return Status::InvalidInput("batch size must be positive");
+  if (opts_.epochs <= 0) return Status::InvalidInput("epochs must be positive");
+  openblas_set_num_threads(1);  // parallelism comes from shards, one per thread
+  batch_ = std::min<int64_t>(opts_.batch_size, train_.rows);
+  steps_per_epoch_ = (train_.rows + batch_ - 1) / batch_;
+  total_steps_ = steps_per_epoch_ * opts_.epochs;
+  sched_ = opts_.schedule;
+  if (opts_.warmup_epochs > 0) {
+    sched_.warmup_steps = static_cast<int64_t>(opts_.warmup_epochs * static_cast<double>(steps_per_epoch_));
+  }
+  if (opts_.step_epochs > 0) {
+    sched_.step_every = std::max<int64_t>(1, static_cast<int64_t>(opts_.step_epochs * static_cast<double>(steps_per_epoch_)));
+  }
+  const int T = pool_.size();
+  const int max_rows = static_cast<int>((batch_ + T - 1) / T);
+  for (int t = 0; t < T; ++t) shards_.push_back(std::make_unique<Shard>(layout_, max_rows));
+  decay_mask_ = layout_.DecayMask();
+  Init();
+  if (resume && !opts_.checkpoint_path.empty() && FileExistsForResume(opts_.checkpoint_path)) {
+    MING_RETURN_IF_ERROR(ReadCheckpoint(opts_.checkpoint_path, opts_, layout_, &st_));
+    stop_ = opts_.patience > 0 && val_.rows > 0 && st_.bad_epochs >= opts_.patience;
+  }
+  for (int epoch = st_.epoch + 1; epoch <= opts_.epochs && !stop_; ++epoch) {
+    MING_RETURN_IF_ERROR(RunEpoch(epoch));
+  }
+  TrainResult res;
+  const bool use_best = val_.rows > 0;
+  res.params = use_best ? st_.best_params : st_.params;
+  res.buffers = use_best ? st_.best_buffers : st_.buffers;
+  res.best_epoch = use_best ? st_.best_epoch : st_.epoch;
+  res.epochs_run = st_.epoch;
+  res.best_val_loss = st_.best_val_loss;
+  res.stopped_early = stop_ && st_.epoch < opts_.epochs;
+  res.history = st_.history;
+  return res;
+}
+
+}  // namespace
+
+Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainOptions& opts,
+                          bool resume, const TrainCallbacks& callbacks) {
+  Loop loop(train, val, opts, callbacks);
+  return loop.Run(resume);
+}
+
+void PredictOutputs(const NetLayout& layout, const float* params, const float* buffers,
+                    const float* X, int64_t rows, float* out, int threads) {
+  constexpr int kChunk = 512;
+  const int T = ResolveThreads(threads);
+  ThreadPool pool(static_cast<int>(std::min<int64_t>(T, (rows + kChunk - 1) / kChunk)));
+  const int F = layout.config().inputs, O = layout.config().outputs;
+  pool.Run([&](int t) {
+    int64_t b, e;
+    SplitRange(rows, pool.size(), t, &b, &e);
+    InferWorkspace ws(layout, kChunk);
+    for (int64_t r = b; r < e; r += kChunk) {
+      const int n = static_cast<int>(std::min<int64_t>(kChunk, e - r));
+      forward_infer(layout, params, buffers, X + r * F, n, out + r * O, ws);
+    }
+  });
+}
+
+double EvaluateLoss(const NetLayout& layout, const float* params, const float* buffers,
+                    const Dataset& data, int threads) {
+  if (data.rows == 0) return 0;
+  const int O = layout.config().outputs;
+  std::vector<float> out(static_cast<size_t>(data.rows) * static_cast<size_t>(O));
+  PredictOutputs(layout, params, buffers, data.X.data(), data.rows, out.data(), threads);
+  double wsum = 0;
+  for (int64_t i = 0; i < data.rows; ++i) wsum += data.w.empty() ? 1.0 : data.w[static_cast<size_t>(i)];
+  const double sum = ShardLoss(layout.config(), nullptr, out.data(), data.y.data(),
+                               data.w.empty() ? nullptr : data.w.data(),
+                               static_cast<int>(data.rows), 1.0f);
+  return wsum > 0 ? sum / wsum : 0;
+}
+
+}  // namespace ming

@@ -1,0 +1,95 @@
+// The training loop: shuffled mini-batches split into one shard per thread, forward, loss,
+// backward, gradient reduction in a fixed order, optimiser step; validation every epoch,
+// early stopping with restore-best, divergence detection, atomic checkpoints, resume.
+// Every random draw is a function of (seed, epoch, step, shard), so a run is bit-identical
+// for the same data, options and thread count, and a resumed run equals an uninterrupted one.
+// Thread-safety: Train() owns its thread pool; call it from one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ming/status.h"
+#include "nn/config.h"
+#include "nn/network.h"
+
+namespace ming {
+
+// Encoded rows: X[rows, features] row-major, y[rows] (0/1, class index or standardised value),
+// optional per-row weights w[rows] (empty = all 1).
+struct Dataset {
+  int64_t rows = 0;
+  int features = 0;
+  std::vector<float> X, y, w;
+};
+
+struct TrainOptions {
+  NetConfig net;          // inputs/outputs/loss set by the caller from the data
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  int epochs = 200;
+  // Warm-up and step-decay periods given in epochs; when > 0 they replace the schedule's
+  // warmup_steps / step_every once the number of steps per epoch is known.
+  double warmup_epochs = 0, step_epochs = 0;
+  int batch_size = 256;
+  int patience = 20;      // epochs without validation improvement before stopping; 0 = off
+  double min_delta = 0.0; // improvement must exceed this
+  int threads = 0;        // 0 = all hardware threads
+  uint64_t seed = 1;
+  std::string checkpoint_path;  // "" = no checkpoints; else written atomically every epoch
+  // Opaque bytes stored in checkpoints (the caller's preprocessing and configuration), so
+  // that a checkpoint is self-contained.
+  std::string checkpoint_meta;
+};
+
+struct EpochReport {
+  int epoch = 0;           // 1-based
+  int epochs = 0;          // planned
+  double train_loss = 0;   // mean over the epoch's rows
+  double val_loss = -1;    // -1 without validation data
+  double seconds = 0, rows_per_s = 0;
+  double lr = 0;
+  bool improved = false;   // best validation so far (always true without validation)
+};
+
+struct StepReport {
+  int epoch = 0;
+  int64_t step_in_epoch = 0, steps_per_epoch = 0;
+  double loss = 0;         // running mean loss of this epoch so far
+  double rows_per_s = 0;
+};
+
+struct TrainCallbacks {
+  // Called after each epoch's validation; may compute extra metrics from the network.
+  std::function<void(const EpochReport&, const float* params, const float* buffers)> on_epoch;
+  // Called every few steps (about 10 times a second at most).
+  std::function<void(const StepReport&)> on_step;
+};
+
+struct TrainResult {
+  std::vector<float> params, buffers;  // the best weights (restore-best), or the last
+  int best_epoch = 0, epochs_run = 0;
+  double best_val_loss = -1;
+  bool stopped_early = false;
+  std::vector<EpochReport> history;
+};
+
+// Trains on `train`, validating on `val` (val.rows may be 0: then the last epoch is kept).
+// Errors: invalid configuration (InvalidInput); a non-finite loss (Runtime, naming epoch and
+// step; the checkpoint of the last good epoch is left in place); checkpoint I/O (IoError).
+// If opts.checkpoint_path names an existing checkpoint and `resume` is set, training
+// continues from it (its options must match: a mismatch is InvalidInput).
+Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainOptions& opts,
+                          bool resume, const TrainCallbacks& callbacks);
+
+// Mean loss of the network on `data` (inference mode), computed with `threads` threads.
+double EvaluateLoss(const NetLayout& layout, const float* params, const float* buffers,
+                    const Dataset& data, int threads);
+
+// Network outputs (logits or standardised values) for all rows: out[rows, outputs].
+void PredictOutputs(const NetLayout& layout, const float* params, const float* buffers,
+                    const float* X, int64_t rows, float* out, int threads);
+
+}  // namespace ming
