@@ -255,7 +255,6 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
 }
 
 Result<TrainResult> Loop::Run(bool resume) {
-  MING_RETURN_IF_ERROR(ValidateNetConfig(opts_.net));
   if (train_.rows <= 0) return Status::InvalidInput("no training rows");
   if (train_.features != opts_.net.inputs) return Status::InvalidInput("feature count does not match the network");
   if (opts_.batch_size <= 0) return Status::InvalidInput("batch size must be positive");
@@ -299,6 +298,7 @@ Result<TrainResult> Loop::Run(bool resume) {
 
 Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainOptions& opts,
                           bool resume, const TrainCallbacks& callbacks) {
+  MING_RETURN_IF_ERROR(ValidateNetConfig(opts.net));
   Loop loop(train, val, opts, callbacks);
   return loop.Run(resume);
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "config_file.h"
 #include "progress.h"
 #include "runtime/model_file.h"
 #include "train/options.h"
@@ -22,13 +23,14 @@ struct TrainFlags {
   std::string delimiter = ",";
   std::vector<int> hidden = p.train.net.hidden;
   bool json = false, quiet = false;
+  std::shared_ptr<std::string> config;
 };
 
 void AddOptions(CLI::App* cmd, TrainFlags& f) {
   PipelineOptions& p = f.p;
   TrainOptions& t = p.train;
-  cmd->add_option("data", p.data_path, "Training CSV (with a header row)")->required();
-  cmd->add_option("--label", p.fit.label, "Label column")->required();
+  cmd->add_option("data", p.data_path, "Training CSV (with a header row)");
+  cmd->add_option("--label", p.fit.label, "Label column (required)");
   cmd->add_option("-o,--output", f.out, "Model file to write")->capture_default_str();
   cmd->add_option("--task", f.task, "auto, binary, multiclass or regression")->capture_default_str();
   cmd->add_option("--types", f.types, "Override inferred types: col=numeric|boolean|categorical,...");
@@ -68,7 +70,6 @@ void AddOptions(CLI::App* cmd, TrainFlags& f) {
   cmd->add_flag("--resume", p.resume, "Continue from the checkpoint in --checkpoint");
   cmd->add_flag("--json", f.json, "Print one JSON object per epoch on stdout");
   cmd->add_flag("-q,--quiet", f.quiet, "No progress output");
-  cmd->set_config("--config", "", "TOML file with options (flags override it)");
 }
 
 template <class E>
@@ -140,8 +141,12 @@ Runner AddTrain(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a network on a labelled CSV and write a model file");
   auto f = std::make_shared<TrainFlags>();
   AddOptions(cmd, *f);
-  return [f] {
-    Status st = Resolve(*f);
+  f->config = AddConfigOption(cmd);
+  return [f, cmd] {
+    Status st = f->config->empty() ? Status::Ok() : ApplyConfigFile(cmd, *f->config);
+    if (st.ok() && f->p.data_path.empty()) st = Status::InvalidInput("train: a training CSV is required (ming train DATA.csv --label COL)");
+    if (st.ok() && f->p.fit.label.empty()) st = Status::InvalidInput("train: --label is required");
+    if (st.ok()) st = Resolve(*f);
     if (!st.ok()) return Fail(st);
     Progress progress(f->json ? ProgressMode::kJson : f->quiet ? ProgressMode::kQuiet : ProgressMode::kAuto);
     PipelineCallbacks cb;
