@@ -90,6 +90,7 @@ Runner AddDemo(CLI::App& app) {
     cb.on_data = PrintDataSummary;
     cb.on_step = [&](const StepReport& s) { progress.OnStep(s); };
     cb.on_epoch = [&](const EpochReport& e, const nlohmann::json& vm) { progress.OnEpoch(e, vm); };
+    std::fflush(stdout);
     auto res = RunPipeline(p, cb);
     progress.Finish();
     if (!res.ok()) return Fail(res.status());
