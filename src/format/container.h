@@ -31,6 +31,7 @@ struct Container {
 
 constexpr uint32_t kFormatVersion = 1;
 
+// REQUIRES: every tag is 4 printable ASCII characters and unique (tags come from code).
 std::string SerializeContainer(const Container& c);
 // `name` is used in error messages (usually the path).
 Result<Container> ParseContainer(std::string_view bytes, const std::string& name);
