@@ -1,7 +1,8 @@
 // CSV reading (RFC 4180): a header row, then data rows, all kept as strings.
-// Quoted fields may hold delimiters, doubled quotes and newlines; CRLF and LF line ends;
-// a UTF-8 byte-order mark is skipped. Every data row must have as many fields as the
-// header. Errors name the source, line and column: "data.csv:17: 5 fields, header has 6".
+// Quoted fields may hold delimiters, doubled quotes and newlines; CRLF, LF and CR-only line
+// ends; a UTF-8 byte-order mark is skipped; blank lines at the end of the text are ignored.
+// Every data row must have as many fields as the header. Errors name the source, line and
+// column: "data.csv:17: 5 fields, header has 6".
 // Thread-safety: CsvTable is a plain value.
 #pragma once
 

@@ -103,9 +103,10 @@ class Preprocessor {
   std::unordered_map<std::string, int, Hash, std::equal_to<>> field_index_;
 };
 
-// Infers the task from a label column: 2 distinct values -> binary; integer-valued or
-// string labels with at most max_classes distinct values -> multiclass; other numbers ->
-// regression. Errors: one distinct value; too many string classes.
+// Infers the task from a label column over `rows` (all rows if empty), ignoring missing
+// cells: 2 distinct values -> binary; integer-valued or string labels with at most
+// max_classes distinct values -> multiclass; other numbers -> regression. Errors: one
+// distinct value; too many string classes.
 Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>& rows,
                        int max_classes);
 

@@ -20,6 +20,8 @@ enum class FieldType { kNumeric, kBoolean, kCategorical, kCount };
 const char* Name(FieldType t);                    // "numeric" "boolean" "categorical"
 bool Parse(std::string_view s, FieldType* out);  // also accepts "num", "bool", "cat"
 
+// `cell` without leading and trailing spaces and tabs.
+std::string_view TrimCell(std::string_view cell);
 bool IsMissing(std::string_view cell);
 std::optional<bool> ParseBool(std::string_view cell);
 // Strict: the whole cell (spaces trimmed) must be a number. Sets *out (may be +-inf).

@@ -1,0 +1,250 @@
+// Preprocessor::Fit and InferTask: statistics of the training rows become the encoding
+// (means and stds, kept categories, label classes). Encoding and JSON live beside this file
+// in preprocess_encode.cc and preprocess_json.cc.
+#include "data/preprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "data/preprocess_internal.h"
+
+namespace ming {
+namespace {
+
+using internal::Where;
+
+std::string ColumnList(const CsvTable& t) {
+  std::string s;
+  for (size_t i = 0; i < t.cols(); ++i) s += (i ? ", " : "") + t.header[i];
+  return s;
+}
+
+Status NoColumn(const CsvTable& t, const std::string& name, const char* what) {
+  return Status::InvalidInput(t.source + ": no column '" + name + "'" + what +
+                              " (columns: " + ColumnList(t) + ")");
+}
+
+// Checks that every column the options name exists; *label_col gets the label's index.
+Status CheckOptions(const CsvTable& t, const FitOptions& opts, size_t* label_col) {
+  int col = t.column_index(opts.label);
+  if (col < 0) return NoColumn(t, opts.label, "");
+  *label_col = static_cast<size_t>(col);
+  for (const std::string& name : opts.ignore) {
+    if (t.column_index(name) < 0) return NoColumn(t, name, " to ignore");
+  }
+  for (const auto& [name, type] : opts.overrides) {
+    if (t.column_index(name) < 0) return NoColumn(t, name, " to give a type");
+    if (name == opts.label) {
+      return Status::InvalidInput(t.source + ": column '" + name +
+                                  "' is the label; it cannot be given an input type");
+    }
+    if (type == FieldType::kCount) return Status::InvalidInput("invalid type for '" + name + "'");
+  }
+  if (opts.max_categories < 0 || opts.max_categories > internal::kMaxCategories) {
+    return Status::InvalidInput("max_categories must be in [0, " +
+                                std::to_string(internal::kMaxCategories) + "]");
+  }
+  if (opts.max_classes < 2) return Status::InvalidInput("max_classes must be at least 2");
+  return Status::Ok();
+}
+
+// Running mean and population variance (Welford).
+struct Moments {
+  int64_t n = 0;
+  double mean = 0.0, m2 = 0.0;
+  void Add(double x) {
+    ++n;
+    double d = x - mean;
+    mean += d / static_cast<double>(n);
+    m2 += d * (x - mean);
+  }
+  double Std() const {
+    double s = n > 0 ? std::sqrt(m2 / static_cast<double>(n)) : 0.0;
+    return s < 1e-12 ? 1.0 : s;
+  }
+};
+
+Status FitScalar(const CsvTable& t, const std::vector<size_t>& rows, size_t col, FieldEncoding* f) {
+  Moments m;
+  for (size_t r : rows) {
+    double v;
+    bool missing;
+    Status st = internal::ScalarValue(f->type, t.cell(r, col), f->name, &v, &missing);
+    if (!st.ok()) return st.Prefixed(Where(t, r));
+    if (missing) {
+      f->has_missing = true;
+    } else {
+      m.Add(v);
+    }
+  }
+  f->mean = m.mean;
+  f->std = m.Std();
+  return Status::Ok();
+}
+
+void FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                    int max_categories, FieldEncoding* f) {
+  std::unordered_map<std::string_view, int64_t> counts;
+  for (size_t r : rows) {
+    std::string_view v = TrimCell(t.cell(r, col));
+    if (IsMissing(v)) {
+      f->has_missing = true;
+    } else {
+      ++counts[v];
+    }
+  }
+  std::vector<std::pair<std::string_view, int64_t>> order(counts.begin(), counts.end());
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (order.size() > static_cast<size_t>(max_categories)) order.resize(max_categories);
+  for (const auto& [name, count] : order) f->categories.emplace_back(name);
+}
+
+// Distinct trimmed label values, sorted numerically if all are numbers, else as strings.
+// *all_int tells whether every value is a finite integer.
+std::vector<std::string_view> DistinctLabels(const CsvTable& t, size_t col,
+                                             const std::vector<size_t>& rows, bool* all_num,
+                                             bool* all_int) {
+  std::unordered_set<std::string_view> seen;
+  for (size_t r : rows) {
+    std::string_view v = TrimCell(t.cell(r, col));
+    if (!IsMissing(v)) seen.insert(v);
+  }
+  std::vector<std::pair<double, std::string_view>> keyed;
+  *all_num = *all_int = true;
+  for (std::string_view v : seen) {
+    double x = 0.0;
+    if (!ParseNumber(v, &x)) *all_num = false;
+    if (!std::isfinite(x) || x != std::floor(x)) *all_int = false;
+    keyed.emplace_back(x, v);
+  }
+  if (!*all_num) {
+    *all_int = false;
+    for (auto& k : keyed) k.first = 0.0;  // sort by string only
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::string_view> out;
+  for (const auto& k : keyed) out.push_back(k.second);
+  return out;
+}
+
+Status FitRegression(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                     LabelEncoding* label) {
+  Moments m;
+  for (size_t r : rows) {
+    double v;
+    bool missing;
+    Status st =
+        internal::ScalarValue(FieldType::kNumeric, t.cell(r, col), label->name, &v, &missing);
+    if (!st.ok()) return st.Prefixed(Where(t, r));
+    m.Add(v);
+  }
+  label->mean = m.mean;
+  label->std = m.Std();
+  return Status::Ok();
+}
+
+Status FitLabel(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                const FitOptions& opts, LabelEncoding* label) {
+  label->name = t.header[col];
+  for (size_t r : rows) {
+    if (IsMissing(t.cell(r, col))) {
+      return Status::InvalidInput(Where(t, r) + ": column '" + label->name + "': missing label");
+    }
+  }
+  label->task = opts.task;
+  if (label->task == Task::kCount) {
+    MING_ASSIGN_OR_RETURN(label->task, InferTask(t, col, rows, opts.max_classes));
+  }
+  if (label->task == Task::kRegression) return FitRegression(t, rows, col, label);
+  bool all_num, all_int;
+  std::vector<std::string_view> classes = DistinctLabels(t, col, rows, &all_num, &all_int);
+  const std::string head = t.source + ": label '" + label->name + "' ";
+  if (classes.size() == 1) {
+    return Status::InvalidInput(head + "has a single class '" + std::string(classes[0]) + "'");
+  }
+  if (label->task == Task::kBinary && classes.size() != 2) {
+    return Status::InvalidInput(head + "has " + std::to_string(classes.size()) +
+                                " classes; a binary task needs exactly 2");
+  }
+  if (classes.size() > static_cast<size_t>(internal::kMaxClasses)) {
+    return Status::InvalidInput(head + "has " + std::to_string(classes.size()) +
+                                " classes, more than " + std::to_string(internal::kMaxClasses));
+  }
+  for (std::string_view c : classes) label->classes.emplace_back(c);
+  return Status::Ok();
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+FieldType TypeOf(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                 const FitOptions& opts) {
+  for (const auto& [name, type] : opts.overrides) {
+    if (name == t.header[col]) return type;
+  }
+  return InferType(t, col, rows);
+}
+
+}  // namespace
+
+Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size_t>& rows,
+                                       const FitOptions& opts) {
+  if (rows.empty()) return Status::InvalidInput(t.source + ": no training rows");
+  size_t label_col = 0;
+  MING_RETURN_IF_ERROR(CheckOptions(t, opts, &label_col));
+  Preprocessor p;
+  MING_RETURN_IF_ERROR(FitLabel(t, rows, label_col, opts, &p.label_));
+  int64_t total = 0;
+  for (size_t c = 0; c < t.cols(); ++c) {
+    if (c == label_col || Contains(opts.ignore, t.header[c])) continue;
+    FieldEncoding f;
+    f.name = t.header[c];
+    f.type = TypeOf(t, rows, c, opts);
+    if (f.type == FieldType::kCategorical) {
+      FitCategorical(t, rows, c, opts.max_categories, &f);
+    } else {
+      MING_RETURN_IF_ERROR(FitScalar(t, rows, c, &f));
+    }
+    total += internal::FieldWidth(f.type, f.categories.size(), f.has_missing);
+    p.fields_.push_back(std::move(f));
+  }
+  if (total > internal::kMaxWidth) {
+    return Status::InvalidInput(t.source + ": the inputs would need " + std::to_string(total) +
+                                " encoded columns, more than " +
+                                std::to_string(internal::kMaxWidth));
+  }
+  if (p.fields_.empty()) return Status::InvalidInput(t.source + ": no input columns left");
+  p.Finish();
+  return p;
+}
+
+Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>& rows,
+                       int max_classes) {
+  std::vector<size_t> all;
+  if (rows.empty()) {
+    all.resize(t.rows());
+    for (size_t r = 0; r < all.size(); ++r) all[r] = r;
+  }
+  bool all_num, all_int;
+  std::vector<std::string_view> classes =
+      DistinctLabels(t, col, rows.empty() ? all : rows, &all_num, &all_int);
+  const std::string head = t.source + ": label '" + t.header[col] + "' ";
+  const size_t n = classes.size();
+  if (n == 0) return Status::InvalidInput(head + "has no values");
+  if (n == 1) {
+    return Status::InvalidInput(head + "has a single class '" + std::string(classes[0]) + "'");
+  }
+  if (n == 2) return Task::kBinary;
+  const bool few = n <= static_cast<size_t>(std::max(max_classes, 0));
+  if (all_num) return all_int && few ? Task::kMulticlass : Task::kRegression;
+  if (few) return Task::kMulticlass;
+  return Status::InvalidInput(head + "has " + std::to_string(n) +
+                              " distinct text values, more than max_classes (" +
+                              std::to_string(max_classes) + ")");
+}
+
+}  // namespace ming

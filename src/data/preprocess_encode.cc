@@ -1,0 +1,163 @@
+// Encoding with a fitted Preprocessor: raw cells -> the network's input columns, label cells
+// -> float targets. EncodeRow is the inference hot path and allocates nothing unless it
+// fails (string_view lookups through the transparent-hash maps, from_chars for numbers).
+#include <algorithm>
+#include <cmath>
+
+#include "data/preprocess.h"
+#include "data/preprocess_internal.h"
+
+namespace ming {
+namespace internal {
+
+std::string Where(const CsvTable& t, size_t r) {
+  return t.source + ":" + std::to_string(t.line[r]);
+}
+
+Status ScalarValue(FieldType type, std::string_view cell, const std::string& name, double* v,
+                   bool* missing) {
+  *missing = IsMissing(cell);
+  if (*missing) return Status::Ok();
+  if (type == FieldType::kBoolean) {
+    std::optional<bool> b = ParseBool(cell);
+    if (!b) {
+      return Status::InvalidInput("column '" + name + "': '" + std::string(TrimCell(cell)) +
+                                  "' is not a boolean (expected yes/no, true/false or 1/0)");
+    }
+    *v = *b ? 1.0 : 0.0;
+    return Status::Ok();
+  }
+  if (!ParseNumber(cell, v)) {
+    return Status::InvalidInput("column '" + name + "': '" + std::string(TrimCell(cell)) +
+                                "' is not a number");
+  }
+  if (std::isinf(*v)) {
+    return Status::InvalidInput("column '" + name + "': infinite value '" +
+                                std::string(TrimCell(cell)) + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+namespace {
+
+// Column of t for each name, or an error naming the first that is absent.
+Status FindColumns(const CsvTable& t, const std::vector<const std::string*>& names,
+                   std::vector<size_t>* cols) {
+  for (const std::string* name : names) {
+    int c = t.column_index(*name);
+    if (c < 0) {
+      return Status::InvalidInput(t.source + ": no column '" + *name + "', which the model needs");
+    }
+    cols->push_back(static_cast<size_t>(c));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void Preprocessor::Finish() {
+  width_ = 0;
+  cat_index_.assign(fields_.size(), {});
+  field_index_.clear();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    FieldEncoding& f = fields_[i];
+    const int extra = f.has_missing ? 1 : 0;
+    f.offset = width_;
+    if (f.type == FieldType::kCategorical) {
+      f.width = static_cast<int>(f.categories.size()) + 1 + extra;
+      for (size_t k = 0; k < f.categories.size(); ++k) {
+        cat_index_[i].emplace(f.categories[k], static_cast<int>(k));
+      }
+    } else {
+      f.width = 1 + extra;
+    }
+    width_ += f.width;
+    field_index_.emplace(f.name, static_cast<int>(i));
+  }
+  class_index_.clear();
+  for (size_t k = 0; k < label_.classes.size(); ++k) {
+    class_index_.emplace(label_.classes[k], static_cast<int>(k));
+  }
+}
+
+int Preprocessor::num_outputs() const {
+  return label_.task == Task::kMulticlass ? static_cast<int>(label_.classes.size()) : 1;
+}
+
+int Preprocessor::field_index(std::string_view name) const {
+  auto it = field_index_.find(name);
+  return it == field_index_.end() ? -1 : it->second;
+}
+
+Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const FieldEncoding& f = fields_[i];
+    float* o = out + f.offset;
+    if (f.type == FieldType::kCategorical) {
+      std::fill(o, o + f.width, 0.0f);
+      const int unknown = static_cast<int>(f.categories.size());
+      std::string_view v = TrimCell(raw[i]);
+      int slot = unknown;
+      if (IsMissing(v)) {
+        if (f.has_missing) slot = unknown + 1;
+      } else if (auto it = cat_index_[i].find(v); it != cat_index_[i].end()) {
+        slot = it->second;
+      }
+      o[slot] = 1.0f;
+      continue;
+    }
+    double v = 0.0;
+    bool missing = false;
+    MING_RETURN_IF_ERROR(internal::ScalarValue(f.type, raw[i], f.name, &v, &missing));
+    o[0] = missing ? 0.0f : static_cast<float>((v - f.mean) / f.std);
+    if (f.has_missing) o[1] = missing ? 1.0f : 0.0f;
+  }
+  return Status::Ok();
+}
+
+Status Preprocessor::EncodeInputs(const CsvTable& t, const std::vector<size_t>& rows,
+                                  float* X) const {
+  std::vector<const std::string*> names;
+  for (const FieldEncoding& f : fields_) names.push_back(&f.name);
+  std::vector<size_t> cols;
+  MING_RETURN_IF_ERROR(FindColumns(t, names, &cols));
+  std::vector<std::string_view> raw(fields_.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    for (size_t i = 0; i < cols.size(); ++i) raw[i] = t.cell(rows[k], cols[i]);
+    Status st = EncodeRow(raw.data(), X + k * static_cast<size_t>(width_));
+    if (!st.ok()) return st.Prefixed(internal::Where(t, rows[k]));
+  }
+  return Status::Ok();
+}
+
+Status Preprocessor::EncodeLabels(const CsvTable& t, const std::vector<size_t>& rows,
+                                  float* y) const {
+  std::vector<size_t> cols;
+  MING_RETURN_IF_ERROR(FindColumns(t, {&label_.name}, &cols));
+  const std::string column = "column '" + label_.name + "'";
+  for (size_t k = 0; k < rows.size(); ++k) {
+    std::string_view v = TrimCell(t.cell(rows[k], cols[0]));
+    if (IsMissing(v)) {
+      return Status::InvalidInput(internal::Where(t, rows[k]) + ": " + column + ": missing label");
+    }
+    if (label_.task == Task::kRegression) {
+      double x = 0.0;
+      bool missing = false;
+      Status st = internal::ScalarValue(FieldType::kNumeric, v, label_.name, &x, &missing);
+      if (!st.ok()) return st.Prefixed(internal::Where(t, rows[k]));
+      y[k] = static_cast<float>((x - label_.mean) / label_.std);
+      continue;
+    }
+    auto it = class_index_.find(v);
+    if (it == class_index_.end()) {
+      return Status::InvalidInput(internal::Where(t, rows[k]) + ": " + column + ": class '" +
+                                  std::string(v) + "' was not seen in training");
+    }
+    y[k] = static_cast<float>(it->second);
+  }
+  return Status::Ok();
+}
+
+}  // namespace ming
