@@ -99,16 +99,13 @@ void RunPlan(const Plan& plan, const float* X, int64_t rows, float* out, int thr
   const int64_t chunks = (rows + kChunk - 1) / kChunk;
   const int T = static_cast<int>(std::min<int64_t>(threads > 0 ? threads : ThreadPool::HardwareThreads(), chunks));
   ThreadPool pool(T);
+  std::vector<PlanScratch> scratch;
+  for (int t = 0; t < pool.size(); ++t) scratch.emplace_back(kChunk, plan.max_width());
   const int64_t F = plan.inputs(), O = plan.outputs();
-  pool.Run([&](int t) {
-    int64_t b, e;
-    SplitRange(chunks, pool.size(), t, &b, &e);
-    PlanScratch s(kChunk, plan.max_width());
-    for (int64_t c = b; c < e; ++c) {
-      const int64_t r = c * kChunk;
-      const int n = static_cast<int>(std::min<int64_t>(kChunk, rows - r));
-      plan.Run(X + r * F, n, out + r * O, s);
-    }
+  pool.ParallelFor(static_cast<int>(chunks), [&](int c, int t) {
+    const int64_t r = static_cast<int64_t>(c) * kChunk;
+    const int n = static_cast<int>(std::min<int64_t>(kChunk, rows - r));
+    plan.Run(X + r * F, n, out + r * O, scratch[static_cast<size_t>(t)]);
   });
 }
 

@@ -1,7 +1,9 @@
-// The training loop. Each step: (A) every thread gathers its shard of the batch, runs
-// forward, loss and backward into its own gradient buffer; (B) threads split the parameter
-// array, sum the shard gradients in shard order and apply the optimiser (with a norm pass
-// in between when clipping). Fixed shard order makes the result independent of timing.
+// The training loop. Each step: (A) the batch is cut into a fixed number of chunks (a
+// function of the batch size only); threads claim chunks, gather their rows, and run
+// forward, loss and backward into the chunk's own gradient buffer; (B) threads claim
+// blocks of the parameter array, sum the chunk gradients in chunk order and apply the
+// optimiser (with a norm pass in between when clipping). Every sum has a fixed order, so
+// the result is bit-identical whatever the thread count or scheduling.
 #include "train/trainer.h"
 
 #include <cblas.h>
@@ -44,7 +46,15 @@ double ShardLoss(const NetConfig& net, float* dout, const float* out, const floa
   return 0.0;
 }
 
-// Per-thread state, allocated once.
+constexpr int kChunkRows = 64;      // rows per chunk of a batch (at most kMaxChunks chunks)
+constexpr int kMaxChunks = 16;
+constexpr int64_t kParamBlock = 8192;  // parameters per reduction task
+
+int NumChunks(int64_t batch) {
+  return static_cast<int>(std::clamp<int64_t>(batch / kChunkRows, 1, kMaxChunks));
+}
+
+// Per-chunk state, allocated once.
 struct Shard {
   Shard(const NetLayout& layout, int max_rows)
       : ws(layout, max_rows),
@@ -103,15 +113,15 @@ void Loop::Init() {
 }
 
 double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B) {
-  const int T = pool_.size();
+  const int K = static_cast<int>(shards_.size());
   double wsum = 0;
   for (int i = 0; i < B; ++i) wsum += train_.w.empty() ? 1.0 : train_.w[static_cast<size_t>(rows[i])];
   const float scale = wsum > 0 ? static_cast<float>(1.0 / wsum) : 0.0f;
   const int F = train_.features;
-  pool_.Run([&](int t) {
+  pool_.ParallelFor(K, [&](int t, int) {
     Shard& sh = *shards_[static_cast<size_t>(t)];
     int64_t b, e;
-    SplitRange(B, T, t, &b, &e);
+    SplitRange(B, K, t, &b, &e);
     sh.rows = static_cast<int>(e - b);
     std::fill(sh.grads.begin(), sh.grads.end(), 0.0f);
     sh.loss_sum = 0;
@@ -136,20 +146,25 @@ double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B) {
 }
 
 void Loop::ReduceAndUpdate(float lr) {
-  const int T = pool_.size();
+  const int K = static_cast<int>(shards_.size());
   const int64_t n = layout_.num_params();
+  const int blocks = static_cast<int>((n + kParamBlock - 1) / kParamBlock);
   float* g0 = shards_[0]->grads.data();
   const bool clip = opts_.optim.clip_norm > 0;
-  partial_.assign(static_cast<size_t>(T), 0.0);
+  partial_.assign(static_cast<size_t>(blocks), 0.0);
   const int64_t step = st_.step + 1;
   auto apply = [&](int64_t b, int64_t e) {
     optimizer_step(opts_.optim, lr, step, st_.params.data(), g0, st_.m.data(), st_.v.data(),
                    decay_mask_.data(), b, e);
   };
-  pool_.Run([&](int t) {
+  auto block = [&](int t, int64_t* b, int64_t* e) {
+    *b = t * kParamBlock;
+    *e = std::min(n, *b + kParamBlock);
+  };
+  pool_.ParallelFor(blocks, [&](int t, int) {
     int64_t b, e;
-    SplitRange(n, T, t, &b, &e);
-    for (int s = 1; s < T; ++s) {
+    block(t, &b, &e);
+    for (int s = 1; s < K; ++s) {
       const float* gs = shards_[static_cast<size_t>(s)]->grads.data();
       for (int64_t i = b; i < e; ++i) g0[i] += gs[i];
     }
@@ -166,9 +181,9 @@ void Loop::ReduceAndUpdate(float lr) {
     double sq = 0;
     for (double p : partial_) sq += p;
     const double norm = std::sqrt(sq);
-    pool_.Run([&](int t) {
+    pool_.ParallelFor(blocks, [&](int t, int) {
       int64_t b, e;
-      SplitRange(n, T, t, &b, &e);
+      block(t, &b, &e);
       clip_grad_norm(g0 + b, e - b, norm, opts_.optim.clip_norm);
       apply(b, e);
     });
@@ -270,9 +285,9 @@ Result<TrainResult> Loop::Run(bool resume) {
   if (opts_.step_epochs > 0) {
     sched_.step_every = std::max<int64_t>(1, static_cast<int64_t>(opts_.step_epochs * static_cast<double>(steps_per_epoch_)));
   }
-  const int T = pool_.size();
-  const int max_rows = static_cast<int>((batch_ + T - 1) / T);
-  for (int t = 0; t < T; ++t) shards_.push_back(std::make_unique<Shard>(layout_, max_rows));
+  const int K = NumChunks(batch_);
+  const int max_rows = static_cast<int>((batch_ + K - 1) / K);
+  for (int k = 0; k < K; ++k) shards_.push_back(std::make_unique<Shard>(layout_, max_rows));
   decay_mask_ = layout_.DecayMask();
   Init();
   if (resume && !opts_.checkpoint_path.empty() && FileExistsForResume(opts_.checkpoint_path)) {
@@ -305,18 +320,16 @@ Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainO
 
 void PredictOutputs(const NetLayout& layout, const float* params, const float* buffers,
                     const float* X, int64_t rows, float* out, int threads) {
-  constexpr int kChunk = 512;
-  const int T = ResolveThreads(threads);
-  ThreadPool pool(static_cast<int>(std::min<int64_t>(T, (rows + kChunk - 1) / kChunk)));
+  constexpr int kChunk = 256;
+  const int64_t chunks = (rows + kChunk - 1) / kChunk;
+  ThreadPool pool(static_cast<int>(std::min<int64_t>(ResolveThreads(threads), chunks)));
+  std::vector<std::unique_ptr<InferWorkspace>> ws;
+  for (int t = 0; t < pool.size(); ++t) ws.push_back(std::make_unique<InferWorkspace>(layout, kChunk));
   const int F = layout.config().inputs, O = layout.config().outputs;
-  pool.Run([&](int t) {
-    int64_t b, e;
-    SplitRange(rows, pool.size(), t, &b, &e);
-    InferWorkspace ws(layout, kChunk);
-    for (int64_t r = b; r < e; r += kChunk) {
-      const int n = static_cast<int>(std::min<int64_t>(kChunk, e - r));
-      forward_infer(layout, params, buffers, X + r * F, n, out + r * O, ws);
-    }
+  pool.ParallelFor(static_cast<int>(chunks), [&](int c, int t) {
+    const int64_t r = static_cast<int64_t>(c) * kChunk;
+    const int n = static_cast<int>(std::min<int64_t>(kChunk, rows - r));
+    forward_infer(layout, params, buffers, X + r * F, n, out + r * O, *ws[static_cast<size_t>(t)]);
   });
 }
 

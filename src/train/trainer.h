@@ -1,8 +1,9 @@
-// The training loop: shuffled mini-batches split into one shard per thread, forward, loss,
-// backward, gradient reduction in a fixed order, optimiser step; validation every epoch,
-// early stopping with restore-best, divergence detection, atomic checkpoints, resume.
-// Every random draw is a function of (seed, epoch, step, shard), so a run is bit-identical
-// for the same data, options and thread count, and a resumed run equals an uninterrupted one.
+// The training loop: shuffled mini-batches cut into fixed chunks that threads claim,
+// forward, loss, backward, gradient reduction in chunk order, optimiser step; validation
+// every epoch, early stopping with restore-best, divergence detection, atomic checkpoints,
+// resume. Every random draw is a function of (seed, epoch, step, chunk) and every sum has
+// a fixed order, so a run is bit-identical for the same data and options whatever the
+// thread count, and a resumed run equals an uninterrupted one.
 // Thread-safety: Train() owns its thread pool; call it from one thread.
 #pragma once
 

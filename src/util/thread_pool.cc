@@ -1,5 +1,7 @@
-// Fork-join pool: a generation counter wakes workers, a pending counter tells the caller
-// when they are done. Both wait with a short spin, then sleep in the kernel.
+// Dynamic task claiming on one 64-bit word (task count, next task). A worker that wakes
+// late finds every task claimed and goes back to sleep; one that reads a stale word fails
+// its compare-and-swap. A successful claim always belongs to the current job, whose fn_
+// is read after the claim.
 #include "util/thread_pool.h"
 
 #include <immintrin.h>
@@ -10,12 +12,16 @@ namespace {
 constexpr int kSpinIterations = 4000;  // a few microseconds, then sleep
 
 template <class T, class Pred>
-void SpinThenWait(std::atomic<T>& a, T old, Pred done) {
+void SpinThenWait(std::atomic<T>& a, Pred done) {
   for (int i = 0; i < kSpinIterations; ++i) {
     if (done()) return;
     _mm_pause();
   }
-  while (!done()) a.wait(old, std::memory_order_acquire);
+  for (;;) {
+    const T seen = a.load(std::memory_order_acquire);
+    if (done()) return;
+    a.wait(seen, std::memory_order_acquire);
+  }
 }
 
 }  // namespace
@@ -26,8 +32,8 @@ ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  wake_.fetch_add(1, std::memory_order_acq_rel);
+  wake_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
@@ -36,33 +42,43 @@ int ThreadPool::HardwareThreads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-void ThreadPool::Run(const std::function<void(int)>& fn) {
-  if (size_ == 1) {
-    fn(0);
+void ThreadPool::Drain(int t) {
+  for (;;) {
+    uint64_t w = claim_.load(std::memory_order_acquire);
+    const uint64_t n = w >> 32, next = w & 0xffffffffu;
+    if (next >= n) return;
+    if (!claim_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel)) continue;
+    (*fn_)(static_cast<int>(next), t);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(n)) done_.notify_all();
+  }
+}
+
+void ThreadPool::ParallelFor(int n, const std::function<void(int, int)>& fn) {
+  if (n <= 0) return;
+  if (size_ == 1 || n == 1) {
+    for (int i = 0; i < n; ++i) fn(i, 0);
     return;
   }
   fn_ = &fn;
-  pending_.store(size_ - 1, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
-  fn(0);
-  for (;;) {
-    int p = pending_.load(std::memory_order_acquire);
-    if (p == 0) break;
-    SpinThenWait(pending_, p, [&] { return pending_.load(std::memory_order_acquire) != p; });
-  }
-  fn_ = nullptr;
+  done_.store(0, std::memory_order_relaxed);
+  claim_.store(static_cast<uint64_t>(n) << 32, std::memory_order_release);
+  wake_.fetch_add(1, std::memory_order_acq_rel);
+  wake_.notify_all();
+  Drain(0);
+  SpinThenWait(done_, [&] { return done_.load(std::memory_order_acquire) == n; });
+}
+
+void ThreadPool::Run(const std::function<void(int)>& fn) {
+  ParallelFor(size_, [&](int task, int) { fn(task); });
 }
 
 void ThreadPool::WorkerLoop(int t) {
-  uint32_t seen = 0;  // generation_ starts at 0 and cannot move before workers exist
+  uint32_t seen = 0;  // wake_ starts at 0 and cannot move before workers exist
   for (;;) {
-    SpinThenWait(generation_, seen,
-                 [&] { return generation_.load(std::memory_order_acquire) != seen; });
-    seen = generation_.load(std::memory_order_acquire);
+    SpinThenWait(wake_, [&] { return wake_.load(std::memory_order_acquire) != seen; });
+    seen = wake_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
-    (*fn_)(t);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    Drain(t);
   }
 }
 
