@@ -2,6 +2,7 @@
 #include "runtime/plan.h"
 
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +18,7 @@ PlanScratch::PlanScratch(int rows, int width)
       a(static_cast<size_t>(rows) * static_cast<size_t>(width)),
       b(static_cast<size_t>(rows) * static_cast<size_t>(width)),
       c(static_cast<size_t>(rows) * static_cast<size_t>(width)),
+      idx(static_cast<size_t>(width)),
       mean(static_cast<size_t>(rows)),
       rstd(static_cast<size_t>(rows)) {}
 
@@ -48,16 +50,85 @@ Plan::Plan(const NetConfig& net, const float* params, const float* buffers)
 
 namespace {
 
-// out[OC] = b + x[IC] @ W[IC, OC], skipping zero inputs.
-void MatVec(float* __restrict out, const float* __restrict x, const float* __restrict W,
-            const float* __restrict b, int IC, int OC) {
-  std::copy_n(b, OC, out);
-  for (int i = 0; i < IC; ++i) {
-    const float xi = x[i];
-    if (xi == 0.0f) continue;
-    const float* __restrict w = W + static_cast<size_t>(i) * OC;
-    for (int o = 0; o < OC; ++o) out[o] += xi * w[o];
+#ifdef __AVX512F__
+// out[o, o + 16*NB) = b + sum over the listed inputs of x[i] * W[i, o, o + 16*NB).
+template <int NB>
+void RowBlock(float* __restrict out, const float* __restrict x, const float* __restrict W,
+              const float* __restrict b, int OC, int o, const int* __restrict idx, int nnz) {
+  __m512 acc[NB];
+#pragma GCC unroll 16
+  for (int j = 0; j < NB; ++j) acc[j] = _mm512_loadu_ps(b + o + 16 * j);
+  for (int k = 0; k < nnz; ++k) {
+    const int i = idx[k];
+    const __m512 xv = _mm512_set1_ps(x[i]);
+    const float* w = W + static_cast<size_t>(i) * OC + o;
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; ++j) acc[j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w + 16 * j), acc[j]);
   }
+#pragma GCC unroll 16
+  for (int j = 0; j < NB; ++j) _mm512_storeu_ps(out + o + 16 * j, acc[j]);
+}
+#endif
+
+// out[OC] = b[OC] + sum over the nonzero x[i] of x[i] * W[i, :]. Outputs are processed in
+// blocks held in vector registers across the whole input loop; idx is scratch [IC].
+void MatVec(float* __restrict out, const float* __restrict x, const float* __restrict W,
+            const float* __restrict b, int IC, int OC, int* __restrict idx) {
+  int nnz = 0;
+  for (int i = 0; i < IC; ++i) {
+    idx[nnz] = i;
+    nnz += x[i] != 0.0f;
+  }
+  int o = 0;
+#ifdef __AVX512F__
+  if (OC == 1) {  // a dot product: W is contiguous, dense is faster than gathering
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= IC; i += 32) {
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(W + i), a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(W + i + 16), a1);
+    }
+    for (; i < IC; i += 16) {
+      const __mmask16 m = IC - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (IC - i)) - 1);
+      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, W + i), a0);
+    }
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, _mm512_add_ps(a0, a1));
+    float s = b[0];
+    for (float v : lanes) s += v;
+    out[0] = s;
+    return;
+  }
+  // Up to 256 outputs at a time in 16 registers, so each weight row streams once.
+  for (; o + 256 <= OC; o += 256) RowBlock<16>(out, x, W, b, OC, o, idx, nnz);
+  switch ((OC - o) / 16) {
+#define MING_BLOCK(n) \
+    case n: RowBlock<n>(out, x, W, b, OC, o, idx, nnz); break;
+    MING_BLOCK(1) MING_BLOCK(2) MING_BLOCK(3) MING_BLOCK(4) MING_BLOCK(5) MING_BLOCK(6)
+    MING_BLOCK(7) MING_BLOCK(8) MING_BLOCK(9) MING_BLOCK(10) MING_BLOCK(11) MING_BLOCK(12)
+    MING_BLOCK(13) MING_BLOCK(14) MING_BLOCK(15)
+#undef MING_BLOCK
+    default: break;
+  }
+  o += (OC - o) / 16 * 16;
+  for (; o < OC; o += 16) {
+    const __mmask16 m = OC - o >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (OC - o)) - 1);
+    __m512 a = _mm512_maskz_loadu_ps(m, b + o);
+    for (int k = 0; k < nnz; ++k) {
+      const int i = idx[k];
+      a = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_maskz_loadu_ps(m, W + static_cast<size_t>(i) * OC + o), a);
+    }
+    _mm512_mask_storeu_ps(out + o, m, a);
+  }
+#else
+  for (; o < OC; ++o) out[o] = b[o];
+  for (int k = 0; k < nnz; ++k) {
+    const int i = idx[k];
+    const float xi = x[i];
+    const float* w = W + static_cast<size_t>(i) * OC;
+    for (int j = 0; j < OC; ++j) out[j] += xi * w[j];
+  }
+#endif
 }
 
 }  // namespace
@@ -65,7 +136,7 @@ void MatVec(float* __restrict out, const float* __restrict x, const float* __res
 void Plan::RunLayer(const Layer& L, const float* in, int B, float* out, PlanScratch& s) const {
   const bool layer_norm = !L.gamma.empty();
   float* lin = layer_norm ? s.c.data() : out;  // layer norm reads the product from scratch
-  Linear(L, in, B, lin);
+  Linear(L, in, B, lin, s.idx.data());
   if (L.output) return;
   if (layer_norm) {
     layernorm_forward(out, s.mean.data(), s.rstd.data(), lin, L.gamma.data(), L.beta.data(), B,
@@ -74,9 +145,9 @@ void Plan::RunLayer(const Layer& L, const float* in, int B, float* out, PlanScra
   activation_forward(out, out, static_cast<int64_t>(B) * L.OC, act_, slope_);
 }
 
-void Plan::Linear(const Layer& L, const float* in, int B, float* out) {
+void Plan::Linear(const Layer& L, const float* in, int B, float* out, int* idx) {
   if (B == 1) {
-    MatVec(out, in, L.W.data(), L.b.data(), L.IC, L.OC);
+    MatVec(out, in, L.W.data(), L.b.data(), L.IC, L.OC, idx);
   } else {
     for (int r = 0; r < B; ++r) std::copy_n(L.b.data(), L.OC, out + static_cast<size_t>(r) * L.OC);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, L.OC, L.IC, 1.0f, in, L.IC,

@@ -16,7 +16,9 @@ namespace ming {
 struct PlanScratch {
   PlanScratch(int max_rows, int max_width);
   int max_rows;
-  std::vector<float> a, b, c, mean, rstd;
+  std::vector<float> a, b, c;
+  std::vector<int> idx;
+  std::vector<float> mean, rstd;
 };
 
 class Plan {
@@ -37,7 +39,7 @@ class Plan {
     std::vector<float> gamma, beta;     // layer norm, if any
     bool output = false;
   };
-  static void Linear(const Layer& L, const float* in, int B, float* out);
+  static void Linear(const Layer& L, const float* in, int B, float* out, int* idx);
   void RunLayer(const Layer& L, const float* in, int B, float* out, PlanScratch& s) const;
 
   std::vector<Layer> layers_;
