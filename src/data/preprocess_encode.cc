@@ -16,6 +16,11 @@ std::string Where(const CsvTable& t, size_t r) {
 
 Status ScalarValue(FieldType type, std::string_view cell, const std::string& name, double* v,
                    bool* missing) {
+  // No missing-value token parses as a number, so try the common case first.
+  if (type == FieldType::kNumeric && ParseNumber(cell, v) && !std::isinf(*v)) {
+    *missing = false;
+    return Status::Ok();
+  }
   *missing = IsMissing(cell);
   if (*missing) return Status::Ok();
   if (type == FieldType::kBoolean) {

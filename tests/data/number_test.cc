@@ -1,0 +1,57 @@
+// ParseNumber's fast path for plain decimals must agree bit for bit with from_chars.
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "data/schema.h"
+#include "util/rng.h"
+
+namespace ming {
+namespace {
+
+double Reference(const std::string& s) {
+  double v = 0;
+  const char* b = s.data();
+  bool neg = false;
+  if (*b == '-' || *b == '+') neg = *b++ == '-';
+  std::from_chars(b, s.data() + s.size(), v, std::chars_format::general);
+  return neg ? -v : v;
+}
+
+TEST(NumberFastPath, AgreesWithFromCharsBitForBit) {
+  Rng rng(42);
+  for (int i = 0; i < 200000; ++i) {
+    const int digits = 1 + static_cast<int>(rng.UniformInt(17));
+    std::string s = rng.Uniform() < 0.3f ? "-" : "";
+    const int dot = static_cast<int>(rng.UniformInt(static_cast<uint64_t>(digits) + 2));
+    for (int k = 0; k <= digits; ++k) {
+      if (k == dot) s.push_back('.');
+      if (k < digits) s.push_back(static_cast<char>('0' + rng.UniformInt(10)));
+    }
+    double got = -1;
+    ASSERT_TRUE(ParseNumber(s, &got)) << s;
+    const double want = Reference(s);
+    ASSERT_EQ(std::memcmp(&got, &want, sizeof got), 0) << s << ": " << got << " vs " << want;
+  }
+}
+
+TEST(NumberFastPath, EdgeCases) {
+  double v;
+  EXPECT_TRUE(ParseNumber("1.", &v));
+  EXPECT_EQ(v, 1.0);
+  EXPECT_TRUE(ParseNumber(".5", &v));
+  EXPECT_EQ(v, 0.5);
+  EXPECT_TRUE(ParseNumber("-0", &v));
+  EXPECT_TRUE(std::signbit(v));
+  EXPECT_FALSE(ParseNumber(".", &v));
+  EXPECT_FALSE(ParseNumber("1.2.3", &v));
+  EXPECT_FALSE(ParseNumber("1,5", &v));
+  EXPECT_TRUE(ParseNumber("123456789012345678", &v));  // 18 digits: the slow path
+  EXPECT_EQ(v, 123456789012345678.0);
+}
+
+}  // namespace
+}  // namespace ming
