@@ -10,6 +10,9 @@
 #include "data/invitations.h"
 #include "data/preprocess.h"
 
+// The replacement new/delete pair both use malloc/free, which GCC cannot see across inlining.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 std::atomic<long> g_allocations{0};
 std::vector<int>* volatile g_sink = nullptr;  // keeps the compiler from eliding a new
