@@ -51,6 +51,10 @@ class NetLayout {
 
 // He/Kaiming-uniform weights (gain for the activation), zero biases, gamma = 1, beta = 0,
 // running mean 0 and variance 1. Draws from rng in layer order.
+// Hidden W ~ U(-bound, bound), bound = gain * sqrt(3 / IC), gain = sqrt(2) for relu and
+// gelu, sqrt(2 / (1 + slope^2)) for leaky_relu (as torch.nn.init.calculate_gain), 1 for
+// tanh and sigmoid (LeCun-uniform: keeps them in their near-linear range). Output W:
+// Glorot-uniform, bound = sqrt(6 / (IC + OC)). buffers may be nullptr if num_buffers == 0.
 void InitParams(const NetLayout& layout, float* params, float* buffers, Rng& rng);
 
 // Activations saved by forward_train for backward, for up to max_rows rows. Allocated once.
@@ -61,13 +65,16 @@ class TrainWorkspace {
   TrainWorkspace& operator=(const TrainWorkspace&) = delete;
   int max_rows() const { return max_rows_; }
 
-  // Implementation detail, used by network.cc: one arena, per-layer offsets into it.
+  // Implementation detail, used by network.cc: one arena, per-layer offsets into it
+  // (row stride OC, room for max_rows rows). When the activation's derivative needs only
+  // its output (relu, tanh, sigmoid) it runs in place: act == normed, or act == pre.
   struct Slots {
     int64_t pre = -1;     // linear output [B,OC]
     int64_t normed = -1;  // norm output [B,OC]
     int64_t act = -1;     // activation output [B,OC]
     int64_t mask = -1;    // dropout mask [B,OC]
-    int64_t mean = -1, rstd = -1, var_unbiased = -1;  // norm statistics
+    int64_t out = -1;     // block output [B,OC]: dropout output, else == act (== pre: output)
+    int64_t mean = -1, rstd = -1, var_unbiased = -1;  // norm statistics ([B] layer, [OC] batch)
   };
   std::vector<Slots> slots;
   std::vector<float> arena;
@@ -85,12 +92,15 @@ const float* forward_train(const NetLayout& layout, const float* params, const f
 
 // Backward from dout[B, outputs] through the activations of the last forward_train.
 // ACCUMULATES into grads[num_params]. If dX is not nullptr, writes d/dX [B, inputs].
+// dout may be the output buffer that forward_train returned. REQUIRES: B == ws.last_rows.
 void backward(const NetLayout& layout, const float* params, const float* X, const float* dout,
               int B, TrainWorkspace& ws, float* grads, float* dX);
 
 // Updates batch-norm running statistics from the batch statistics saved by the last
 // forward_train of each shard (combined in shard order, weighted by rows; momentum from
-// the config). No-op without batch norm.
+// the config). No-op without batch norm. Shards with 0 rows are skipped; the running
+// variance is left as it is when the shards hold fewer than 2 rows in all (the unbiased
+// variance of one row is undefined; PyTorch refuses such a batch).
 void update_running_stats(const NetLayout& layout, float* buffers,
                           const TrainWorkspace* const* shards, int nshards);
 
