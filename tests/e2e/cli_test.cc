@@ -193,8 +193,8 @@ TEST(Cli, PredictWithABadRowWritesNothing) {
 
 TEST(Cli, KillNineThenResumeEqualsAnUninterruptedRun) {
   const std::string d = TempDir("kill");
-  Ming("generate invitations --rows 20000 --seed 8 -o inv.csv", d);
-  const std::string args = "train inv.csv --label accepted --epochs 12 --patience 0 --threads 2 --hidden 128,64 -q";
+  Ming("generate invitations --rows 30000 --seed 8 -o inv.csv", d);
+  const std::string args = "train inv.csv --label accepted --epochs 16 --patience 0 --threads 2 --hidden 128,64 -q";
   const std::string env = "SOURCE_DATE_EPOCH=1700000000 ";
   ASSERT_EQ(std::system(("cd " + d + " && " + env + MING_BINARY " " + args + " -o full.ming").c_str()), 0);
   // Start a run with checkpoints, kill -9 it once a few epochs are saved, resume it.
@@ -203,7 +203,7 @@ TEST(Cli, KillNineThenResumeEqualsAnUninterruptedRun) {
   ASSERT_EQ(std::system(start.c_str()), 0);
   const std::string ckpt = d + "/ck/checkpoint.ming";
   for (int i = 0; i < 600 && !std::filesystem::exists(ckpt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
   const int pid = std::stoi(Slurp(d + "/pid"));
   ::kill(pid, SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
