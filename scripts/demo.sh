@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh build -DMING_TESTS=OFF
+scripts/build.sh build -DMING_TESTS=OFF -DMING_BENCH=OFF
 exec build/ming demo "$@"
