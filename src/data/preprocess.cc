@@ -224,6 +224,7 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
 
 Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>& rows,
                        int max_classes) {
+  constexpr size_t kMaxIntegerClasses = 20;
   std::vector<size_t> all;
   if (rows.empty()) {
     all.resize(t.rows());
@@ -240,7 +241,9 @@ Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>&
   }
   if (n == 2) return Task::kBinary;
   const bool few = n <= static_cast<size_t>(std::max(max_classes, 0));
-  if (all_num) return all_int && few ? Task::kMulticlass : Task::kRegression;
+  // Integer labels are class codes only when there are a few of them; an integer target
+  // such as an age or a count with many values is a regression (override with --task).
+  if (all_num) return all_int && n <= kMaxIntegerClasses && few ? Task::kMulticlass : Task::kRegression;
   if (few) return Task::kMulticlass;
   return Status::InvalidInput(head + "has " + std::to_string(n) +
                               " distinct text values, more than max_classes (" +

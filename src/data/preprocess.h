@@ -104,9 +104,10 @@ class Preprocessor {
 };
 
 // Infers the task from a label column over `rows` (all rows if empty), ignoring missing
-// cells: 2 distinct values -> binary; integer-valued or string labels with at most
-// max_classes distinct values -> multiclass; other numbers -> regression. Errors: one
-// distinct value; too many string classes.
+// cells: 2 distinct values -> binary; integer labels with at most 20 (and max_classes)
+// distinct values, or string labels with at most max_classes -> multiclass; other numbers
+// (an age, a count with many values) -> regression. Errors: one distinct value; too many
+// string classes.
 Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>& rows,
                        int max_classes);
 

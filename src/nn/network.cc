@@ -26,18 +26,6 @@ bool InRange(E v) {
   return i >= 0 && i < static_cast<int>(E::kCount);
 }
 
-float InitGain(const NetConfig& cfg) {
-  switch (cfg.activation) {
-    case Activation::kRelu:
-    case Activation::kGelu:
-      return std::sqrt(2.0f);
-    case Activation::kLeakyRelu:
-      return std::sqrt(2.0f / (1.0f + cfg.leaky_slope * cfg.leaky_slope));
-    default:
-      return 1.0f;
-  }
-}
-
 }  // namespace
 
 Status ValidateNetConfig(const NetConfig& cfg) {
@@ -118,14 +106,14 @@ std::vector<uint8_t> NetLayout::DecayMask() const {
 }
 
 void InitParams(const NetLayout& layout, float* params, float* buffers, Rng& rng) {
-  const float gain = InitGain(layout.config());
   for (const LayerLayout& L : layout.layers()) {
-    const double bound =
-        L.is_output ? std::sqrt(6.0 / (L.IC + L.OC)) : gain * std::sqrt(3.0 / L.IC);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(L.IC));
     for (int64_t i = 0; i < int64_t{L.IC} * L.OC; ++i) {
       params[L.W + i] = static_cast<float>((2.0 * rng.UniformDouble() - 1.0) * bound);
     }
-    std::fill_n(params + L.b, L.OC, 0.0f);
+    for (int j = 0; j < L.OC; ++j) {
+      params[L.b + j] = static_cast<float>((2.0 * rng.UniformDouble() - 1.0) * bound);
+    }
     if (L.gamma >= 0) std::fill_n(params + L.gamma, L.OC, 1.0f);
     if (L.beta >= 0) std::fill_n(params + L.beta, L.OC, 0.0f);
     if (L.run_mean >= 0) std::fill_n(buffers + L.run_mean, L.OC, 0.0f);

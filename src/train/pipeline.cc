@@ -104,10 +104,11 @@ PipelineOptions DefaultPipelineOptions() {
   PipelineOptions o;
   o.train.net.hidden = {256, 128};
   o.train.net.activation = Activation::kRelu;
-  o.train.net.dropout = 0.1f;
+  o.train.net.dropout = 0.2f;
+  o.train.net.norm = Norm::kBatch;
   o.train.optim.kind = OptimizerKind::kAdamW;
   o.train.optim.lr = 1e-3f;
-  o.train.optim.weight_decay = 1e-2f;
+  o.train.optim.weight_decay = 0.1f;
   o.train.epochs = 200;
   o.train.batch_size = 256;
   o.train.patience = 20;

@@ -55,3 +55,23 @@ TEST(NumberFastPath, EdgeCases) {
 
 }  // namespace
 }  // namespace ming
+
+#include "data/preprocess.h"
+
+namespace ming {
+namespace {
+
+TEST(InferTaskIntegers, ManyIntegerValuesAreARegression) {
+  std::string few = "y\n", many = "y\n";
+  for (int i = 0; i < 200; ++i) {
+    few += std::to_string(i % 5) + "\n";
+    many += std::to_string(18 + i % 60) + "\n";  // ages: 60 distinct integers
+  }
+  auto a = ParseCsv(few, "few.csv"), b = ParseCsv(many, "many.csv");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(InferTask(*a, 0, {}, 100).value(), Task::kMulticlass);
+  EXPECT_EQ(InferTask(*b, 0, {}, 100).value(), Task::kRegression);
+}
+
+}  // namespace
+}  // namespace ming
