@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -25,10 +26,26 @@ void Write(const std::string& path, const std::string& text) {
   out << text;
 }
 
+namespace {
+
+// Removes the directories the tests made once all tests have run.
+class TempDirs : public testing::Environment {
+ public:
+  void TearDown() override {
+    for (const auto& d : dirs) std::filesystem::remove_all(d);
+  }
+  std::vector<std::string> dirs;
+};
+TempDirs* const g_temp_dirs =
+    static_cast<TempDirs*>(testing::AddGlobalTestEnvironment(new TempDirs));
+
+}  // namespace
+
 std::string TempDir(const std::string& name) {
   const std::string dir = testing::TempDir() + "/ming_e2e_" + std::to_string(::getpid()) + "_" + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  g_temp_dirs->dirs.push_back(dir);
   return dir;
 }
 
