@@ -133,16 +133,17 @@ bool ParseNumber(std::string_view cell, double* out) {
   }
   // from_chars rejects a '+' and a second sign, and accepts no hex in general format.
   if (s.empty() || s.front() == '+' || s.front() == '-') return false;
+  double fast;
+  if (FastDecimal(s, &fast)) {
+    *out = negative ? -fast : fast;
+    return true;
+  }
   if (EqualsLower(s, "inf") || EqualsLower(s, "infinity")) {
     double inf = std::numeric_limits<double>::infinity();
     *out = negative ? -inf : inf;
     return true;
   }
   double v = 0.0;
-  if (FastDecimal(s, &v)) {
-    *out = negative ? -v : v;
-    return true;
-  }
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
   if (end != s.data() + s.size()) return false;
   if (ec == std::errc::result_out_of_range) {
