@@ -176,6 +176,11 @@ TEST(Cli, BadInputExitsTwoAndNamesThePlace) {
   EXPECT_EQ(j.rc, 2);
   EXPECT_NE(j.err.find("junk.ming"), std::string::npos);
   EXPECT_EQ(Ming("train --help", d).rc, 0);
+  // --hidden 0 asks for a linear model, not a layer of width 0.
+  Write(d + "/lin.csv", "a,b,y\n1,2,yes\n3,4,no\n1,3,yes\n4,4,no\n2,2,yes\n5,1,no\n");
+  Result lin = Ming("train lin.csv --label y --hidden 0 --epochs 2 --val-fraction 0 --test-fraction 0 -q -o lin.ming", d);
+  ASSERT_EQ(lin.rc, 0) << lin.err;
+  EXPECT_EQ(json::parse(Ming("info lin.ming --json", d).out)["network"]["hidden"], json::array());
 }
 
 TEST(Cli, PredictWithABadRowWritesNothing) {

@@ -41,7 +41,7 @@ void AddOptions(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--test", p.test_path, "Test CSV (instead of --test-fraction)");
   cmd->add_option("--val-fraction", p.val_fraction, "Share of rows held out for validation")->capture_default_str();
   cmd->add_option("--test-fraction", p.test_fraction, "Share of rows held out for testing")->capture_default_str();
-  cmd->add_option("--hidden", f.hidden, "Hidden layer widths, e.g. 128,64 (empty for a linear model)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--hidden", f.hidden, "Hidden layer widths, e.g. 128,64 (0 for a linear model)")->delimiter(',')->capture_default_str();
   cmd->add_option("--activation", f.activation, "relu, leaky_relu, gelu, tanh or sigmoid")->capture_default_str();
   cmd->add_option("--dropout", t.net.dropout, "Dropout probability after each hidden layer")->capture_default_str();
   cmd->add_option("--norm", f.norm, "none, layer or batch normalisation")->capture_default_str();
@@ -106,6 +106,7 @@ Status Resolve(TrainFlags& f) {
   }
   p.fit.ignore = SplitList(f.ignore);
   t.net.hidden = f.hidden;
+  if (f.hidden == std::vector<int>{0}) t.net.hidden.clear();  // --hidden 0: a linear model
   MING_RETURN_IF_ERROR(ParseEnum(f.activation, "--activation", &t.net.activation));
   MING_RETURN_IF_ERROR(ParseEnum(f.norm, "--norm", &t.net.norm));
   MING_RETURN_IF_ERROR(ParseEnum(f.optimizer, "--optimizer", &t.optim.kind));
