@@ -70,16 +70,20 @@ void RowBlock(float* __restrict out, const float* __restrict x, const float* __r
 }
 #endif
 
-// out[OC] = b[OC] + sum over the nonzero x[i] of x[i] * W[i, :]. Outputs are processed in
-// blocks held in vector registers across the whole input loop; idx is scratch [IC].
-void MatVec(float* __restrict out, const float* __restrict x, const float* __restrict W,
-            const float* __restrict b, int IC, int OC, int* __restrict idx) {
+// Writes the indices of the nonzero x[i] to idx; returns their count.
+int NonzeroInputs(const float* x, int IC, int* idx) {
   int nnz = 0;
   for (int i = 0; i < IC; ++i) {
     idx[nnz] = i;
     nnz += x[i] != 0.0f;
   }
-  int o = 0;
+  return nnz;
+}
+
+// out[OC] = b[OC] + sum over the nonzero x[i] of x[i] * W[i, :]. Outputs are processed in
+// blocks held in vector registers across the whole input loop; idx is scratch [IC].
+void MatVec(float* __restrict out, const float* __restrict x, const float* __restrict W,
+            const float* __restrict b, int IC, int OC, int* __restrict idx) {
 #ifdef __AVX512F__
   if (OC == 1) {  // a dot product: W is contiguous, dense is faster than gathering
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
@@ -99,6 +103,8 @@ void MatVec(float* __restrict out, const float* __restrict x, const float* __res
     out[0] = s;
     return;
   }
+  const int nnz = NonzeroInputs(x, IC, idx);
+  int o = 0;
   // Up to 256 outputs at a time in 16 registers, so each weight row streams once.
   for (; o + 256 <= OC; o += 256) RowBlock<16>(out, x, W, b, OC, o, idx, nnz);
   switch ((OC - o) / 16) {
@@ -121,6 +127,8 @@ void MatVec(float* __restrict out, const float* __restrict x, const float* __res
     _mm512_mask_storeu_ps(out + o, m, a);
   }
 #else
+  const int nnz = NonzeroInputs(x, IC, idx);
+  int o = 0;
   for (; o < OC; ++o) out[o] = b[o];
   for (int k = 0; k < nnz; ++k) {
     const int i = idx[k];

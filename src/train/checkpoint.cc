@@ -72,8 +72,6 @@ Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const 
   return WriteContainer(path, c);
 }
 
-bool FileExistsForResume(const std::string& path) { return FileExists(path); }
-
 Result<std::string> ReadCheckpointMeta(const std::string& path) {
   MING_ASSIGN_OR_RETURN(Container c, ReadContainer(path));
   if (c.kind != FileKind::kCheckpoint) return Status::InvalidInput(path + ": not a checkpoint");

@@ -28,7 +28,6 @@ Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const 
 // network of another shape, naming the first difference.
 Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const NetLayout& layout,
                       TrainState* st);
-bool FileExistsForResume(const std::string& path);
 // The caller's opaque metadata stored in a checkpoint (TrainOptions::checkpoint_meta).
 Result<std::string> ReadCheckpointMeta(const std::string& path);
 

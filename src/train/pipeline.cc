@@ -127,6 +127,7 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
 
   TrainOptions topts = o.train;
   ConfigureHead(pre, &topts.net);
+  MING_RETURN_IF_ERROR(ValidateNetConfig(topts.net));
   PipelineResult res;
   res.model.pre = pre;
   res.model.net = topts.net;
@@ -136,15 +137,19 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
   if (callbacks.on_data) callbacks.on_data(pre, train.rows, val.rows, test.rows);
   TrainCallbacks tcb;
   tcb.on_step = callbacks.on_step;
+  // The weights of each epoch go into one snapshot model (preprocessing copied once) for
+  // the validation metrics.
+  ModelData snapshot;
   if (callbacks.on_epoch) {
-    tcb.on_epoch = [&](const EpochReport& rep, const float* params, const float* buffers) {
+    snapshot.pre = pre;
+    snapshot.net = topts.net;
+    const NetLayout layout(topts.net);
+    const int64_t np = layout.num_params(), nb = layout.num_buffers();
+    tcb.on_epoch = [&, np, nb](const EpochReport& rep, const float* params, const float* buffers) {
       json vm = json::object();
       if (val.rows > 0) {
-        ModelData snapshot;
-        snapshot.pre = pre;
-        snapshot.net = topts.net;
-        snapshot.params.assign(params, params + NetLayout(topts.net).num_params());
-        snapshot.buffers.assign(buffers, buffers + NetLayout(topts.net).num_buffers());
+        snapshot.params.assign(params, params + np);
+        snapshot.buffers.assign(buffers, buffers + nb);
         vm = EvaluateEncoded(snapshot, val, topts.threads);
       }
       callbacks.on_epoch(rep, vm);

@@ -17,6 +17,7 @@
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "train/checkpoint.h"
+#include "util/file.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"
 
@@ -81,7 +82,8 @@ class Loop {
  private:
   void Init();
   Status RunEpoch(int epoch);
-  double Step(int epoch, int64_t step, const int64_t* rows, int B);
+  // Forward/backward of one batch; returns the weighted loss sum, sets *weight_sum.
+  double Step(int epoch, int64_t step, const int64_t* rows, int B, double* weight_sum);
   void ReduceAndUpdate(float lr);
   Status EndEpoch(int epoch, double train_loss, double seconds);
 
@@ -112,10 +114,11 @@ void Loop::Init() {
   st_.best_buffers = st_.buffers;
 }
 
-double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B) {
+double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B, double* weight_sum) {
   const int K = static_cast<int>(shards_.size());
   double wsum = 0;
   for (int i = 0; i < B; ++i) wsum += train_.w.empty() ? 1.0 : train_.w[static_cast<size_t>(rows[i])];
+  *weight_sum = wsum;
   const float scale = wsum > 0 ? static_cast<float>(1.0 / wsum) : 0.0f;
   const int F = train_.features;
   pool_.ParallelFor(K, [&](int t, int) {
@@ -169,7 +172,6 @@ void Loop::ReduceAndUpdate(float lr) {
       for (int64_t i = b; i < e; ++i) g0[i] += gs[i];
     }
     if (clip) {
-      partial_[static_cast<size_t>(t)] = 0;
       double acc = 0;
       for (int64_t i = b; i < e; ++i) acc += static_cast<double>(g0[i]) * g0[i];
       partial_[static_cast<size_t>(t)] = acc;
@@ -204,7 +206,8 @@ Status Loop::RunEpoch(int epoch) {
     const int64_t begin = s * batch_;
     const int B = static_cast<int>(std::min<int64_t>(batch_, train_.rows - begin));
     const float lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
-    const double loss = Step(epoch, s, perm.data() + begin, B);
+    double batch_weight = 0;
+    const double loss = Step(epoch, s, perm.data() + begin, B, &batch_weight);
     if (!std::isfinite(loss)) {
       return Status::Runtime("training diverged at epoch " + std::to_string(epoch) + ", step " +
                              std::to_string(s + 1) + ": loss is " + std::to_string(loss) +
@@ -218,8 +221,7 @@ Status Loop::RunEpoch(int epoch) {
       if (sh->rows > 0) live.push_back(&sh->ws);
     update_running_stats(layout_, st_.buffers.data(), live.data(), static_cast<int>(live.size()));
     loss_sum += loss;
-    for (int i = 0; i < B; ++i)
-      weight_sum += train_.w.empty() ? 1.0 : train_.w[static_cast<size_t>(perm[begin + i])];
+    weight_sum += batch_weight;
     const auto now = Clock::now();
     if (cb_.on_step && Seconds(last_report, now) > 0.1) {
       last_report = now;
@@ -290,7 +292,7 @@ Result<TrainResult> Loop::Run(bool resume) {
   for (int k = 0; k < K; ++k) shards_.push_back(std::make_unique<Shard>(layout_, max_rows));
   decay_mask_ = layout_.DecayMask();
   Init();
-  if (resume && !opts_.checkpoint_path.empty() && FileExistsForResume(opts_.checkpoint_path)) {
+  if (resume && !opts_.checkpoint_path.empty() && FileExists(opts_.checkpoint_path)) {
     MING_RETURN_IF_ERROR(ReadCheckpoint(opts_.checkpoint_path, opts_, layout_, &st_));
     stop_ = opts_.patience > 0 && val_.rows > 0 && st_.bad_epochs >= opts_.patience;
   }

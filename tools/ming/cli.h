@@ -7,7 +7,9 @@
 #include <functional>
 #include <string>
 
+#include "data/csv.h"
 #include "ming/status.h"
+#include "runtime/model_file.h"
 
 namespace ming::cli {
 
@@ -22,5 +24,16 @@ Runner AddDemo(CLI::App& app);
 
 // Prints "ming: <message>" to stderr for a failed status and returns its exit code.
 int Fail(const Status& st);
+
+// The --delimiter flag's value as one character.
+Result<char> ParseDelimiter(const std::string& flag);
+
+struct ModelAndTable {
+  ModelData model;
+  CsvTable table;
+};
+// Loads a model file and a CSV read with `delimiter` (what eval and predict start with).
+Result<ModelAndTable> LoadModelAndCsv(const std::string& model_path, const std::string& csv_path,
+                                      const std::string& delimiter);
 
 }  // namespace ming::cli

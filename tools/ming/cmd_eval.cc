@@ -21,14 +21,12 @@ Runner AddEval(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Threads (0: all cores)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] {
-    if (o->delimiter.size() != 1) return Fail(Status::InvalidInput("--delimiter must be one character"));
-    auto model = LoadModel(o->model);
-    if (!model.ok()) return Fail(model.status());
-    auto table = ReadCsv(o->data, CsvOptions{o->delimiter[0]});
-    if (!table.ok()) return Fail(table.status());
-    auto data = EncodeDataset(model->pre, *table, AllRows(*table));
+    auto loaded = LoadModelAndCsv(o->model, o->data, o->delimiter);
+    if (!loaded.ok()) return Fail(loaded.status());
+    const CsvTable& table = loaded->table;
+    auto data = EncodeDataset(loaded->model.pre, table, AllRows(table));
     if (!data.ok()) return Fail(data.status());
-    nlohmann::json m = EvaluateEncoded(*model, *data, o->threads);
+    nlohmann::json m = EvaluateEncoded(loaded->model, *data, o->threads);
     if (o->json) {
       std::printf("%s\n", m.dump().c_str());
     } else {

@@ -77,15 +77,13 @@ Runner AddPredict(CLI::App& app) {
   cmd->add_option("--delimiter", o->delimiter, "CSV field delimiter")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0: all cores)");
   return [o] {
-    if (o->delimiter.size() != 1) return Fail(Status::InvalidInput("--delimiter must be one character"));
-    auto model = LoadModel(o->model);
-    if (!model.ok()) return Fail(model.status());
-    auto table = ReadCsv(o->data, CsvOptions{o->delimiter[0]});
-    if (!table.ok()) return Fail(table.status());
-    const ModelData& m = *model;
-    const int64_t rows = static_cast<int64_t>(table->rows());
+    auto loaded = LoadModelAndCsv(o->model, o->data, o->delimiter);
+    if (!loaded.ok()) return Fail(loaded.status());
+    const ModelData& m = loaded->model;
+    const CsvTable& table = loaded->table;
+    const int64_t rows = static_cast<int64_t>(table.rows());
     std::vector<float> X(static_cast<size_t>(rows) * static_cast<size_t>(m.pre.encoded_width()));
-    Status st = m.pre.EncodeInputs(*table, AllRows(*table), X.data());
+    Status st = m.pre.EncodeInputs(table, AllRows(table), X.data());
     if (!st.ok()) return Fail(st);
     std::vector<float> out(static_cast<size_t>(rows) * static_cast<size_t>(m.net.outputs));
     RunPlan(Plan(m.net, m.params.data(), m.buffers.data()), X.data(), rows, out.data(), o->threads);

@@ -93,8 +93,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 Status Resolve(TrainFlags& f) {
   PipelineOptions& p = f.p;
   TrainOptions& t = p.train;
-  if (f.delimiter.size() != 1) return Status::InvalidInput("--delimiter must be one character");
-  p.csv.delimiter = f.delimiter[0];
+  MING_ASSIGN_OR_RETURN(p.csv.delimiter, ParseDelimiter(f.delimiter));
   if (f.task != "auto") MING_RETURN_IF_ERROR(ParseEnum(f.task, "--task", &p.fit.task));
   for (const std::string& item : SplitList(f.types)) {
     const size_t eq = item.find('=');

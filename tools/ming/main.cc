@@ -13,6 +13,20 @@ int Fail(const Status& st) {
   return st.exit_code();
 }
 
+Result<char> ParseDelimiter(const std::string& flag) {
+  if (flag.size() != 1) return Status::InvalidInput("--delimiter must be one character");
+  return flag[0];
+}
+
+Result<ModelAndTable> LoadModelAndCsv(const std::string& model_path, const std::string& csv_path,
+                                      const std::string& delimiter) {
+  MING_ASSIGN_OR_RETURN(char delim, ParseDelimiter(delimiter));
+  ModelAndTable mt;
+  MING_ASSIGN_OR_RETURN(mt.model, LoadModel(model_path));
+  MING_ASSIGN_OR_RETURN(mt.table, ReadCsv(csv_path, CsvOptions{delim}));
+  return mt;
+}
+
 }  // namespace ming::cli
 
 int main(int argc, char** argv) {
