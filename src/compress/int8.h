@@ -1,0 +1,51 @@
+// int8 linear layers: post-training quantisation with per-output-channel symmetric weight
+// scales (int8 in [-127, 127]) and a per-layer asymmetric uint8 input quantiser calibrated
+// on sample activations. The product is accumulated exactly in int32 and turned back into
+// float once per output; the kernel uses the CPU's integer dot-product instructions
+// (AVX-512 VNNI) where the build targets them and a portable loop otherwise.
+// Thread-safety: an Int8Weights is immutable after construction; the kernels are pure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ming/status.h"
+
+namespace ming {
+
+// The range of a layer's inputs seen on calibration data.
+struct QuantRange {
+  float min = 0.0f, max = 0.0f;
+};
+
+struct Int8Weights {
+  int IC = 0, OC = 0;
+  std::vector<int8_t> q;      // [IC, OC] quantised weights, input-major like ming's float weights
+  std::vector<float> scale;   // [OC] W[i, o] ~= q[i, o] * scale[o]
+  float in_scale = 1.0f;      // x ~= (xq - in_zero) * in_scale, xq = clamp(round(x / in_scale) + in_zero, 0, 255)
+  int32_t in_zero = 0;        // in [0, 255]
+  // Derived layouts for the kernels (not serialised) are added by the implementation.
+};
+
+// Quantises W[IC, OC] for inputs in `range` (widened to include 0).
+Int8Weights QuantizeLinear(const float* W, int IC, int OC, QuantRange range);
+// The range of X[rows, IC] (all entries), for calibration.
+QuantRange CalibrateRange(const float* X, int64_t rows, int IC);
+
+// Little-endian bytes for a model file section, and back, validated like DecodeSparse.
+std::string EncodeInt8(const Int8Weights& w);
+Result<Int8Weights> DecodeInt8(std::string_view bytes, int IC, int OC, const std::string& where);
+
+// out[B, OC] = b[OC] + dequantised(quantised(X[B, IC]) * q), row-major. `scratch` holds
+// Int8ScratchBytes(B, IC, OC) bytes. Allocates nothing. Equal, bit for bit, to
+// Int8LinearReference on every input.
+size_t Int8ScratchBytes(int B, int IC, int OC);
+void Int8Linear(float* out, const float* X, const Int8Weights& w, const float* b, int B,
+                void* scratch);
+// The straightforward loops the kernel is tested against.
+void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const float* b, int B);
+
+}  // namespace ming

@@ -1,0 +1,50 @@
+// Sparse linear layers: the weights W[IC, OC] of a pruned layer with their zeros dropped,
+// so that a pruned model is smaller on disk and faster to run. The serialised form is
+// compressed rows over output units (for output o, entries ptr[o]..ptr[o+1] hold the
+// ascending input indices idx and the values val); kernels may build other layouts from it
+// when the weights are made or decoded.
+// Thread-safety: a SparseWeights is immutable after construction; the kernels are pure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ming/status.h"
+
+namespace ming {
+
+struct SparseWeights {
+  int IC = 0, OC = 0;
+  std::vector<uint32_t> ptr;  // [OC + 1], ptr[0] = 0, non-decreasing, ptr[OC] = nnz
+  std::vector<uint16_t> idx;  // [nnz] input indices, ascending within an output; IC <= 65536
+  std::vector<float> val;     // [nnz] nonzero weights
+  // Derived layouts for the kernels (not serialised) are added by the implementation.
+  int64_t nnz() const { return static_cast<int64_t>(val.size()); }
+};
+
+// Keeps exactly the nonzero entries of W[IC, OC] (row-major, input-major as ming stores
+// weights). REQUIRES: IC <= 65536.
+SparseWeights MakeSparse(const float* W, int IC, int OC);
+// W[IC, OC] with zeros where no entry is stored.
+void SparseToDense(const SparseWeights& w, float* W);
+
+// Little-endian bytes for a model file section, and back. Decoding validates everything
+// (sizes against IC/OC and the byte count, ptr monotone, idx < IC and strictly ascending per
+// output, finite values) and names `where` in its errors.
+std::string EncodeSparse(const SparseWeights& w);
+Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC, const std::string& where);
+
+// out[B, OC] = b[OC] + X[B, IC] W, row-major. `scratch` holds SparseScratchFloats(B, IC, OC)
+// floats. Allocates nothing.
+size_t SparseScratchFloats(int B, int IC, int OC);
+void SparseLinear(float* out, const float* X, const SparseWeights& w, const float* b, int B,
+                  float* scratch);
+
+// Whether the sparse kernel beats the dense one for a layer of this shape and nonzero count
+// (a measured crossover, see docs/benchmarks.md).
+bool PreferSparse(int IC, int OC, int64_t nnz);
+
+}  // namespace ming
