@@ -48,4 +48,7 @@ void Int8Linear(float* out, const float* X, const Int8Weights& w, const float* b
 // The straightforward loops the kernel is tested against.
 void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const float* b, int B);
 
+// What Int8Linear runs on this build, for `ming info` (e.g. "int8: AVX-512 VNNI").
+const char* Int8KernelName();
+
 }  // namespace ming

@@ -47,4 +47,7 @@ void SparseLinear(float* out, const float* X, const SparseWeights& w, const floa
 // (a measured crossover, see docs/benchmarks.md).
 bool PreferSparse(int IC, int OC, int64_t nnz);
 
+// What SparseLinear runs on this build, for `ming info` (e.g. "sparse: ...").
+const char* SparseKernelName();
+
 }  // namespace ming

@@ -8,10 +8,14 @@
 
 namespace ming {
 
-ModelImpl::ModelImpl(ModelData d)
-    : data(std::move(d)), plan(data.net, data.params.data(), data.buffers.data()) {
+Plan MakePlan(const ModelData& d) {
+  if (d.frozen) return Plan(d.net, d.layers);
+  return Plan(d.net, d.params.data(), d.buffers.data());
+}
+
+ModelImpl::ModelImpl(ModelData d) : data(std::move(d)), plan(MakePlan(data)) {
   for (const auto& f : data.pre.fields()) field_names.push_back(f.name);
-  num_params = NetLayout(data.net).num_params();
+  num_params = CountParams(data);
 }
 
 void OutputsToPrediction(const ModelData& m, const float* out, float* probs, double* value,
@@ -71,7 +75,7 @@ int64_t Model::num_params() const { return impl_->num_params; }
 
 struct SessionImpl {
   SessionImpl(const ModelImpl& m, int rows)
-      : scratch(rows, m.plan.max_width()),
+      : scratch(m.plan, rows),
         x(static_cast<size_t>(rows) * static_cast<size_t>(m.plan.inputs())),
         out(static_cast<size_t>(rows) * static_cast<size_t>(m.plan.outputs())),
         probs(std::max<size_t>(m.data.pre.label().classes.size(), 1)),

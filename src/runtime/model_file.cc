@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <map>
 
 #include "format/container.h"
 #include "nn/network.h"
@@ -31,9 +32,21 @@ std::string SerializeModel(const ModelData& m) {
   meta["threshold"] = m.threshold;
   Container c;
   c.kind = FileKind::kModel;
+  if (!m.frozen) {
+    c.sections.push_back({"META", meta.dump(1)});
+    c.sections.push_back({"PARM", EncodeFloats(m.params.data(), m.params.size())});
+    c.sections.push_back({"BUFS", EncodeFloats(m.buffers.data(), m.buffers.size())});
+    return SerializeContainer(c);
+  }
+  meta["form"] = "frozen";
+  std::map<std::string, std::string> sections;
+  json layers = json::array();
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    EncodeFrozenLayer(m.layers[l], static_cast<int>(l), sections, layers.emplace_back());
+  }
+  meta["layers"] = layers;
   c.sections.push_back({"META", meta.dump(1)});
-  c.sections.push_back({"PARM", EncodeFloats(m.params.data(), m.params.size())});
-  c.sections.push_back({"BUFS", EncodeFloats(m.buffers.data(), m.buffers.size())});
+  for (auto& [tag, bytes] : sections) c.sections.push_back({tag, std::move(bytes)});
   return SerializeContainer(c);
 }
 
@@ -41,15 +54,56 @@ Status SaveModel(const std::string& path, const ModelData& m) {
   return WriteFileAtomic(path, SerializeModel(m));
 }
 
+namespace {
+
+Status ParseTrainedParams(const Container& c, const std::string& name, ModelData& m) {
+  const Section* parm = c.Find("PARM");
+  const Section* bufs = c.Find("BUFS");
+  if (!parm || !bufs) return Status::InvalidInput(name + ": missing section PARM or BUFS");
+  NetLayout layout(m.net);
+  const uint64_t want = static_cast<uint64_t>(layout.num_params()) * 4;
+  if (parm->bytes.size() != want) {
+    return Status::InvalidInput(name + ": PARM has " + std::to_string(parm->bytes.size()) +
+                                " bytes, the network needs " + std::to_string(want));
+  }
+  m.params.resize(static_cast<size_t>(layout.num_params()));
+  m.buffers.resize(static_cast<size_t>(layout.num_buffers()));
+  MING_RETURN_IF_ERROR(DecodeFloats(parm->bytes, m.params.data(), m.params.size(), name + ": PARM"));
+  return DecodeFloats(bufs->bytes, m.buffers.data(), m.buffers.size(), name + ": BUFS");
+}
+
+Status ParseFrozenLayers(const Container& c, const json& meta, const std::string& name, ModelData& m) {
+  const json* layers = meta.contains("layers") ? &meta["layers"] : nullptr;
+  const size_t depth = m.net.hidden.size() + 1;
+  if (!layers || !layers->is_array() || layers->size() != depth) {
+    return Status::InvalidInput(name + ": META must list " + std::to_string(depth) + " frozen layers");
+  }
+  auto find = [&](const std::string& tag) -> const std::string* {
+    const Section* s = c.Find(tag);
+    return s ? &s->bytes : nullptr;
+  };
+  m.frozen = true;
+  int IC = m.net.inputs;
+  for (size_t l = 0; l < depth; ++l) {
+    const bool output = l + 1 == depth;
+    const int OC = output ? m.net.outputs : m.net.hidden[l];
+    auto layer = DecodeFrozenLayer((*layers)[l], static_cast<int>(l), IC, OC, output, find, name);
+    if (!layer.ok()) return layer.status();
+    m.layers.push_back(std::move(layer).value());
+    IC = OC;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
   MING_ASSIGN_OR_RETURN(Container c, ParseContainer(bytes, name));
   if (c.kind != FileKind::kModel) {
     return Status::InvalidInput(name + ": is a training checkpoint, not a model; finish training or pass the model file");
   }
   const Section* meta_s = c.Find("META");
-  const Section* parm = c.Find("PARM");
-  const Section* bufs = c.Find("BUFS");
-  if (!meta_s || !parm || !bufs) return Status::InvalidInput(name + ": missing section META, PARM or BUFS");
+  if (!meta_s) return Status::InvalidInput(name + ": missing section META");
   ModelData m;
   json meta;
   try {
@@ -75,22 +129,51 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
                                 std::to_string(m.pre.encoded_width()) + " and " +
                                 std::to_string(m.pre.num_outputs()));
   }
-  NetLayout layout(m.net);
-  const uint64_t want = static_cast<uint64_t>(layout.num_params()) * 4;
-  if (parm->bytes.size() != want) {
-    return Status::InvalidInput(name + ": PARM has " + std::to_string(parm->bytes.size()) +
-                                " bytes, the network needs " + std::to_string(want));
+  if (meta.value("form", "trained") == "frozen") {
+    MING_RETURN_IF_ERROR(ParseFrozenLayers(c, meta, name, m));
+    meta.erase("form");
+    meta.erase("layers");
+  } else {
+    MING_RETURN_IF_ERROR(ParseTrainedParams(c, name, m));
   }
-  m.params.resize(static_cast<size_t>(layout.num_params()));
-  m.buffers.resize(static_cast<size_t>(layout.num_buffers()));
-  MING_RETURN_IF_ERROR(DecodeFloats(parm->bytes, m.params.data(), m.params.size(), name + ": PARM"));
-  MING_RETURN_IF_ERROR(DecodeFloats(bufs->bytes, m.buffers.data(), m.buffers.size(), name + ": BUFS"));
   meta.erase("preprocessing");
   meta.erase("network");
   meta.erase("format");
   meta.erase("threshold");
   m.info = std::move(meta);
   return m;
+}
+
+ModelData FreezeModel(ModelData m) {
+  if (m.frozen) return m;
+  m.layers = FoldNetwork(m.net, m.params.data(), m.buffers.data());
+  ChooseWeightForms(m.layers);
+  m.params = {};
+  m.buffers = {};
+  m.info.erase("history");  // per-epoch training history: not needed to serve
+  m.frozen = true;
+  return m;
+}
+
+int64_t CountParams(const ModelData& m) {
+  if (!m.frozen) return NetLayout(m.net).num_params();
+  int64_t n = 0;
+  for (const FrozenLayer& L : m.layers) n += L.num_weights() + L.OC + 2 * static_cast<int64_t>(L.gamma.size());
+  return n;
+}
+
+int64_t CountNonzeroWeights(const ModelData& m) {
+  if (m.frozen) {
+    int64_t n = 0;
+    for (const FrozenLayer& L : m.layers) n += L.nonzeros();
+    return n;
+  }
+  int64_t n = 0;
+  const NetLayout layout(m.net);
+  for (const LayerLayout& l : layout.layers()) {
+    for (int64_t k = 0; k < static_cast<int64_t>(l.IC) * l.OC; ++k) n += m.params[static_cast<size_t>(l.W + k)] != 0.0f;
+  }
+  return n;
 }
 
 Result<ModelData> LoadModel(const std::string& path) {

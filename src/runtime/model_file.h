@@ -1,6 +1,9 @@
-// A frozen model as stored on disk: preprocessing, network configuration, weights and
-// metadata (effective training configuration, metrics, creation time) in one container of
-// kind kModel. Sections: META (JSON), PARM (float32 params), BUFS (float32 buffers).
+// A model as stored on disk: preprocessing, network configuration, weights and metadata
+// (effective training configuration, metrics, creation time) in one container of kind
+// kModel. Two forms: a trained model (what `ming train` writes: the training-layout
+// parameters, from which training can continue; sections META, PARM, BUFS) and a frozen
+// model (what freeze, prune and quantize write: the inference layers only, batch norm
+// folded, each layer dense, sparse or int8; sections META and W###/B###/N### per layer).
 // Thread-safety: plain values and functions.
 #pragma once
 
@@ -12,13 +15,18 @@
 #include "data/preprocess.h"
 #include "ming/status.h"
 #include "nn/config.h"
+#include "runtime/frozen.h"
 
 namespace ming {
 
 struct ModelData {
   Preprocessor pre;
   NetConfig net;
+  // Trained form: parameters and buffers as NetLayout(net) lays them out.
   std::vector<float> params, buffers;
+  // Frozen form (frozen == true): the inference layers; params and buffers are empty.
+  bool frozen = false;
+  std::vector<FrozenLayer> layers;
   double threshold = 0.5;  // binary decision threshold on P(positive)
   // Free-form metadata: "training" (effective configuration), "metrics", "history",
   // "created", "ming_version", "data". Stored as is.
@@ -32,6 +40,14 @@ Status SaveModel(const std::string& path, const ModelData& m);
 // against the preprocessing width and the parameter count, finite weights.
 Result<ModelData> LoadModel(const std::string& path);
 Result<ModelData> ParseModel(std::string_view bytes, const std::string& name);
+
+// The frozen form of a trained model (a frozen model is returned as it is), with each
+// layer in its smallest fast form (ChooseWeightForms).
+ModelData FreezeModel(ModelData m);
+// Parameters of the network (weights, biases, norm parameters; batch-norm running
+// statistics excluded) and how many of the weights are nonzero.
+int64_t CountParams(const ModelData& m);
+int64_t CountNonzeroWeights(const ModelData& m);
 
 // Creation time in ISO 8601 UTC; from SOURCE_DATE_EPOCH when set (reproducible files).
 std::string CreationTime();

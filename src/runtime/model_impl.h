@@ -18,6 +18,9 @@ struct ModelImpl {
   int64_t num_params = 0;
 };
 
+// The inference plan of a model in either form.
+Plan MakePlan(const ModelData& d);
+
 // Turns network outputs (logits or standardised values) into probabilities or values.
 // out[outputs] -> probs[classes] (classification) or *value (regression). Allocates nothing.
 void OutputsToPrediction(const ModelData& m, const float* out, float* probs, double* value,

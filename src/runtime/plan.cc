@@ -13,39 +13,30 @@
 
 namespace ming {
 
-PlanScratch::PlanScratch(int rows, int width)
-    : max_rows(rows),
-      a(static_cast<size_t>(rows) * static_cast<size_t>(width)),
-      b(static_cast<size_t>(rows) * static_cast<size_t>(width)),
-      c(static_cast<size_t>(rows) * static_cast<size_t>(width)),
-      idx(static_cast<size_t>(width)),
-      mean(static_cast<size_t>(rows)),
-      rstd(static_cast<size_t>(rows)) {}
+PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
+  const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(plan.max_width());
+  a.resize(n);
+  b.resize(n);
+  c.resize(n);
+  idx.resize(static_cast<size_t>(plan.max_width()));
+  mean.resize(static_cast<size_t>(rows));
+  rstd.resize(static_cast<size_t>(rows));
+  size_t sparse_floats = 0, quant_bytes = 0;
+  for (const FrozenLayer& L : plan.layers()) {
+    if (L.form == WeightForm::kSparse) sparse_floats = std::max(sparse_floats, SparseScratchFloats(rows, L.IC, L.OC));
+    if (L.form == WeightForm::kInt8) quant_bytes = std::max(quant_bytes, Int8ScratchBytes(rows, L.IC, L.OC));
+  }
+  sparse.resize(sparse_floats);
+  quant.resize(quant_bytes);
+}
 
 Plan::Plan(const NetConfig& net, const float* params, const float* buffers)
-    : act_(net.activation), slope_(net.leaky_slope), eps_(net.norm_eps),
-      inputs_(net.inputs), outputs_(net.outputs) {
-  NetLayout layout(net);
-  max_width_ = layout.max_width();
-  for (const LayerLayout& l : layout.layers()) {
-    Layer L;
-    L.IC = l.IC;
-    L.OC = l.OC;
-    L.output = l.is_output;
-    L.W.assign(params + l.W, params + l.W + static_cast<int64_t>(l.IC) * l.OC);
-    L.b.assign(params + l.b, params + l.b + l.OC);
-    if (!l.is_output && net.norm == Norm::kBatch) {
-      for (int o = 0; o < l.OC; ++o) {
-        const float s = params[l.gamma + o] / std::sqrt(buffers[l.run_var + o] + net.norm_eps);
-        for (int i = 0; i < l.IC; ++i) L.W[static_cast<size_t>(i) * l.OC + o] *= s;
-        L.b[o] = (L.b[o] - buffers[l.run_mean + o]) * s + params[l.beta + o];
-      }
-    } else if (!l.is_output && net.norm == Norm::kLayer) {
-      L.gamma.assign(params + l.gamma, params + l.gamma + l.OC);
-      L.beta.assign(params + l.beta, params + l.beta + l.OC);
-    }
-    layers_.push_back(std::move(L));
-  }
+    : Plan(net, FoldNetwork(net, params, buffers)) {}
+
+Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
+    : layers_(std::move(layers)), act_(net.activation), slope_(net.leaky_slope), eps_(net.norm_eps),
+      inputs_(layers_.front().IC), outputs_(layers_.back().OC), max_width_(inputs_) {
+  for (const FrozenLayer& L : layers_) max_width_ = std::max({max_width_, L.IC, L.OC});
 }
 
 namespace {
@@ -141,10 +132,10 @@ void MatVec(float* __restrict out, const float* __restrict x, const float* __res
 
 }  // namespace
 
-void Plan::RunLayer(const Layer& L, const float* in, int B, float* out, PlanScratch& s) const {
+void Plan::RunLayer(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
   const bool layer_norm = !L.gamma.empty();
   float* lin = layer_norm ? s.c.data() : out;  // layer norm reads the product from scratch
-  Linear(L, in, B, lin, s.idx.data());
+  Linear(L, in, B, lin, s);
   if (L.output) return;
   if (layer_norm) {
     layernorm_forward(out, s.mean.data(), s.rstd.data(), lin, L.gamma.data(), L.beta.data(), B,
@@ -153,9 +144,18 @@ void Plan::RunLayer(const Layer& L, const float* in, int B, float* out, PlanScra
   activation_forward(out, out, static_cast<int64_t>(B) * L.OC, act_, slope_);
 }
 
-void Plan::Linear(const Layer& L, const float* in, int B, float* out, int* idx) {
+void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
+  switch (L.form) {
+    case WeightForm::kSparse:
+      SparseLinear(out, in, L.sparse, L.b.data(), B, s.sparse.data());
+      return;
+    case WeightForm::kInt8:
+      Int8Linear(out, in, L.int8, L.b.data(), B, s.quant.data());
+      return;
+    default: break;
+  }
   if (B == 1) {
-    MatVec(out, in, L.W.data(), L.b.data(), L.IC, L.OC, idx);
+    MatVec(out, in, L.W.data(), L.b.data(), L.IC, L.OC, s.idx.data());
   } else {
     for (int r = 0; r < B; ++r) std::copy_n(L.b.data(), L.OC, out + static_cast<size_t>(r) * L.OC);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, L.OC, L.IC, 1.0f, in, L.IC,
@@ -164,11 +164,15 @@ void Plan::Linear(const Layer& L, const float* in, int B, float* out, int* idx) 
 }
 
 void Plan::Run(const float* X, int B, float* out, PlanScratch& s) const {
+  RunLayers(X, B, 0, static_cast<int>(layers_.size()), out, s);
+}
+
+void Plan::RunLayers(const float* X, int B, int first, int last, float* out, PlanScratch& s) const {
   const float* in = X;
   float* bufs[2] = {s.a.data(), s.b.data()};
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    float* dst = layers_[l].output ? out : bufs[l % 2];
-    RunLayer(layers_[l], in, B, dst, s);
+  for (int l = first; l < last; ++l) {
+    float* dst = l == last - 1 ? out : bufs[l % 2];
+    RunLayer(layers_[static_cast<size_t>(l)], in, B, dst, s);
     in = dst;
   }
 }
@@ -177,9 +181,9 @@ void RunPlan(const Plan& plan, const float* X, int64_t rows, float* out, int thr
   constexpr int kChunk = 256;
   const int64_t chunks = (rows + kChunk - 1) / kChunk;
   const int T = static_cast<int>(std::min<int64_t>(threads > 0 ? threads : ThreadPool::HardwareThreads(), chunks));
-  ThreadPool pool(T);
+  ThreadPool pool(std::max(T, 1));
   std::vector<PlanScratch> scratch;
-  for (int t = 0; t < pool.size(); ++t) scratch.emplace_back(kChunk, plan.max_width());
+  for (int t = 0; t < pool.size(); ++t) scratch.emplace_back(plan, kChunk);
   const int64_t F = plan.inputs(), O = plan.outputs();
   pool.ParallelFor(static_cast<int>(chunks), [&](int c, int t) {
     const int64_t r = static_cast<int64_t>(c) * kChunk;

@@ -1,8 +1,9 @@
-// The inference plan: a frozen network rearranged for speed. Batch normalisation is folded
-// into the preceding linear layer (W' = W * s, b' = (b - mean) * s + beta, with
-// s = gamma / sqrt(var + eps)), dropout disappears, and each layer is one product plus a
-// fused bias/activation pass. One row uses a matrix-vector loop that skips zero inputs
-// (ReLU outputs and one-hot columns are mostly zero); batches use SGEMM.
+// The inference plan: a network's frozen layers (runtime/frozen.h: batch norm folded,
+// dropout gone) and the kernels that run them. Each layer is one product plus a fused
+// bias/activation pass; the product's kernel follows the layer's weight form: dense layers
+// use a matrix-vector loop that skips zero inputs for one row (ReLU outputs and one-hot
+// columns are mostly zero) and SGEMM for batches; sparse layers SparseLinear; int8 layers
+// Int8Linear.
 // Thread-safety: a Plan is immutable and shared; each thread passes its own PlanScratch.
 #pragma once
 
@@ -10,39 +11,47 @@
 #include <vector>
 
 #include "nn/config.h"
+#include "runtime/frozen.h"
 
 namespace ming {
 
+class Plan;
+
+// Buffers for running a Plan on up to max_rows rows. Owned by one thread.
 struct PlanScratch {
-  PlanScratch(int max_rows, int max_width);
+  PlanScratch(const Plan& plan, int max_rows);
   int max_rows;
   std::vector<float> a, b, c;
   std::vector<int> idx;
   std::vector<float> mean, rstd;
+  std::vector<float> sparse;         // SparseLinear scratch
+  std::vector<uint8_t> quant;        // Int8Linear scratch
 };
 
 class Plan {
  public:
-  // params/buffers laid out as NetLayout(net) says.
+  // From training-layout params/buffers (as NetLayout(net) lays them out): FoldNetwork.
   Plan(const NetConfig& net, const float* params, const float* buffers);
+  // From frozen layers (chained shapes; activation, slope and eps from net).
+  Plan(const NetConfig& net, std::vector<FrozenLayer> layers);
 
   int inputs() const { return inputs_; }
   int outputs() const { return outputs_; }
   int max_width() const { return max_width_; }
+  const std::vector<FrozenLayer>& layers() const { return layers_; }
   // out[B, outputs] = network(X[B, inputs]). REQUIRES: B <= s.max_rows. Allocates nothing.
   void Run(const float* X, int B, float* out, PlanScratch& s) const;
+  // out[B, width] = the output of layer last - 1 (after its activation) for inputs X[B, W]
+  // of layer first. REQUIRES: 0 <= first < last <= layers().size(), B <= s.max_rows, `out`
+  // not one of s's buffers.
+  void RunLayers(const float* X, int B, int first, int last, float* out, PlanScratch& s) const;
 
  private:
-  struct Layer {
-    int IC = 0, OC = 0;
-    std::vector<float> W, b;            // W[IC, OC] (batch norm folded in), b[OC]
-    std::vector<float> gamma, beta;     // layer norm, if any
-    bool output = false;
-  };
-  static void Linear(const Layer& L, const float* in, int B, float* out, int* idx);
-  void RunLayer(const Layer& L, const float* in, int B, float* out, PlanScratch& s) const;
+  friend struct PlanScratch;
+  void Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const;
+  void RunLayer(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const;
 
-  std::vector<Layer> layers_;
+  std::vector<FrozenLayer> layers_;
   Activation act_;
   float slope_, eps_;
   int inputs_, outputs_, max_width_;

@@ -35,7 +35,7 @@ json EvaluateEncoded(const ModelData& m, const Dataset& data, int threads) {
   if (data.rows == 0) return j;
   const int O = m.net.outputs;
   std::vector<float> out(static_cast<size_t>(data.rows) * static_cast<size_t>(O));
-  RunPlan(Plan(m.net, m.params.data(), m.buffers.data()), data.X.data(), data.rows, out.data(), threads);
+  RunPlan(MakePlan(m), data.X.data(), data.rows, out.data(), threads);
   if (task == Task::kRegression) {
     std::vector<double> pred(static_cast<size_t>(data.rows)), y(static_cast<size_t>(data.rows));
     for (size_t i = 0; i < pred.size(); ++i) {

@@ -33,7 +33,7 @@ void ExpectPlanMatchesNetwork(const NetConfig& cfg, int B, uint64_t seed) {
   InferWorkspace ws(layout, B);
   forward_infer(layout, params.data(), buffers.data(), X.data(), B, want.data(), ws);
   Plan plan(cfg, params.data(), buffers.data());
-  PlanScratch s(B, plan.max_width());
+  PlanScratch s(plan, B);
   plan.Run(X.data(), B, got.data(), s);
   for (size_t i = 0; i < want.size(); ++i) {
     ASSERT_NEAR(got[i], want[i], 1e-4 + 1e-4 * std::fabs(want[i]))

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "nn/network.h"
+#include "model_summary.h"
 #include "report.h"
 #include "runtime/model_file.h"
 #include "train/options.h"
@@ -25,7 +26,9 @@ nlohmann::json InfoJson(const ModelData& m, const std::string& path, uint64_t fi
                       {"task", Name(label.task)},
                       {"label", label.name},
                       {"network", ToJson(m.net)},
-                      {"parameters", NetLayout(m.net).num_params()},
+                      {"parameters", CountParams(m)},
+                      {"form", m.frozen ? "frozen" : "trained"},
+                      {"layers", ToJson(Summarise(m, file_bytes))["layers"]},
                       {"fields", fields}};
   if (!label.classes.empty()) j["classes"] = label.classes;
   if (label.task == Task::kBinary) j["threshold"] = m.threshold;
@@ -44,7 +47,12 @@ void PrintInfo(const nlohmann::json& j) {
   std::printf(" -> %d  (%s, norm %s, dropout %g, loss %s)\n", net["outputs"].get<int>(),
               net["activation"].get<std::string>().c_str(), net["norm"].get<std::string>().c_str(),
               net["dropout"].get<double>(), net["loss"].get<std::string>().c_str());
-  std::printf("parameters %lld\n", j["parameters"].get<long long>());
+  std::printf("parameters %lld, %s form\n", j["parameters"].get<long long>(), j["form"].get<std::string>().c_str());
+  for (const auto& l : j["layers"]) {
+    std::printf("  %4d -> %-4d  %8lld/%-8lld weights nonzero  %-6s kernel %s\n", l["in"].get<int>(), l["out"].get<int>(),
+                l["nonzeros"].get<long long>(), l["weights"].get<long long>(), l["form"].get<std::string>().c_str(),
+                l["kernel"].get<std::string>().c_str());
+  }
   if (j.contains("created")) std::printf("created    %s\n", j["created"].get<std::string>().c_str());
   std::printf("fields\n");
   for (const auto& f : j["fields"]) {

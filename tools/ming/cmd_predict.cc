@@ -86,7 +86,7 @@ Runner AddPredict(CLI::App& app) {
     Status st = m.pre.EncodeInputs(table, AllRows(table), X.data());
     if (!st.ok()) return Fail(st);
     std::vector<float> out(static_cast<size_t>(rows) * static_cast<size_t>(m.net.outputs));
-    RunPlan(Plan(m.net, m.params.data(), m.buffers.data()), X.data(), rows, out.data(), o->threads);
+    RunPlan(MakePlan(m), X.data(), rows, out.data(), o->threads);
     const std::string text = Render(m, out, rows, o->format == "jsonl");
     if (o->out == "-") {
       std::fwrite(text.data(), 1, text.size(), stdout);
