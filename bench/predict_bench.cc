@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
   for (size_t r = 0; r < kRows; ++r) {
     if (!impl.data.pre.EncodeRow(&cells[r * F], &X[r * W]).ok()) Die("EncodeRow failed");
   }
-  ming::PlanScratch scratch(kRows, plan.max_width());
+  ming::PlanScratch scratch(plan, kRows);
   auto run = [&](int i) {
     plan.Run(&X[static_cast<size_t>(i % kRows) * W], 1, out.data(), scratch);
     sink += out[0];
