@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""Exports a same-shaped PyTorch network (random weights, ReLU) to ONNX for the ONNX Runtime side
+of bench/compress_bench.sh; --identity exports a network that returns its input (to measure the
+per-call cost of the runtime and its language binding alone).
+
+usage: export_onnx.py [--identity] ARCH.json OUT.onnx   (ARCH: {"inputs", "hidden", "outputs"})
+"""
+import contextlib
+import json
+import sys
+
+import torch
+from torch import nn
+
+
+def main():
+    args = sys.argv[1:]
+    identity = args[0] == "--identity"
+    arch_path, out = args[-2], args[-1]
+    with open(arch_path) as f:
+        cfg = json.load(f)
+    torch.manual_seed(0)
+    layers, width = [], cfg["inputs"]
+    for h in cfg["hidden"]:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, cfg["outputs"]))
+    model = (nn.Identity() if identity else nn.Sequential(*layers)).eval()
+    x = torch.randn(1, cfg["inputs"])
+    with contextlib.redirect_stdout(sys.stderr):
+        torch.onnx.export(model, x, out, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}})
+
+
+if __name__ == "__main__":
+    main()
