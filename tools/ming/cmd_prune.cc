@@ -129,7 +129,10 @@ int RunPrune(const PruneFlags& f) {
   auto delim = ParseDelimiter(f.delimiter);
   if (!delim.ok()) return Fail(delim.status());
   auto model = LoadModel(f.model);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) {  // missing or unreadable: bad input (exit 2), whatever the cause
+    Fail(model.status());
+    return 2;
+  }
   auto data = EncodeForModel(*model, f.data, f.val, f.test, CsvOptions{*delim});
   if (!data.ok()) return Fail(data.status());
   json report = {{"model", f.model}, {"output", f.out}};
