@@ -15,8 +15,8 @@
 
 namespace ming {
 
-// Measured defaults (docs/defaults.md, "Pruning").
-constexpr double kFineTuneLrFactor = 0.3;  // fine-tuning lr = this x the model's recorded lr
+// Measured defaults (docs/pruning.md).
+constexpr double kFineTuneLrFactor = 1.0;  // fine-tuning lr = this x the model's recorded lr
 
 struct FineTuneOptions {
   double sparsity = 0.0;  // target fraction of zero weights, [0, 1)
