@@ -44,7 +44,8 @@ Result<ModelDatasets> EncodeForModel(const ModelData& m, const std::string& data
   const std::string& label = m.pre.label().name;
   const int label_col = data.column_index(label);
   if (label_col < 0) {
-    return Status::InvalidInput(data.source + ": no label column '" + label + "', which the model needs");
+    return Status::InvalidInput(data.source + ": no label column '" + label +
+                                "', which the model needs");
   }
   const double vf = HeldOut(m.info, "val", "val_fraction", val_path);
   const double tf = HeldOut(m.info, "test", "test_fraction", test_path);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "nn/network.h"
@@ -28,7 +27,8 @@ OptimConfig RecordedOptim(const json& info) {
   auto num = [&](const char* key, float* out) {
     if (e->contains(key) && (*e)[key].is_number()) *out = (*e)[key].get<float>();
   };
-  if (e->contains("optimizer") && (*e)["optimizer"].is_string()) Parse((*e)["optimizer"].get<std::string>(), &c.kind);
+  if (e->contains("optimizer") && (*e)["optimizer"].is_string())
+    Parse((*e)["optimizer"].get<std::string>(), &c.kind);
   num("lr", &c.lr);
   num("momentum", &c.momentum);
   num("beta1", &c.beta1);
@@ -36,7 +36,8 @@ OptimConfig RecordedOptim(const json& info) {
   num("eps", &c.eps);
   num("weight_decay", &c.weight_decay);
   num("clip_norm", &c.clip_norm);
-  if (e->contains("nesterov") && (*e)["nesterov"].is_boolean()) c.nesterov = (*e)["nesterov"].get<bool>();
+  if (e->contains("nesterov") && (*e)["nesterov"].is_boolean())
+    c.nesterov = (*e)["nesterov"].get<bool>();
   return c;
 }
 
@@ -67,8 +68,10 @@ double ScheduledSparsity(double s0, double s, int epoch, int epochs) {
 Result<FineTuneResult> PruneMagnitude(const ModelData& m, const ModelDatasets& d,
                                       const FineTuneOptions& o) {
   MING_RETURN_IF_ERROR(ValidateSparsity(o.sparsity));
-  if (o.epochs < 0 || o.epochs > 100000) return Status::InvalidInput("--fine-tune-epochs must be in [0, 100000]");
-  if (!(o.lr_factor > 0 && o.lr_factor <= 100)) return Status::InvalidInput("fine-tuning lr factor must be in (0, 100]");
+  if (o.epochs < 0 || o.epochs > 100000)
+    return Status::InvalidInput("--fine-tune-epochs must be in [0, 100000]");
+  if (!(o.lr_factor > 0 && o.lr_factor <= 100))
+    return Status::InvalidInput("fine-tuning lr factor must be in (0, 100]");
   const NetLayout layout(m.net);
   FineTuneResult res;
   res.model = m;
@@ -78,7 +81,8 @@ Result<FineTuneResult> PruneMagnitude(const ModelData& m, const ModelDatasets& d
     return res;
   }
   const double s0 = std::min(res.initial_sparsity, o.sparsity);
-  for (int e = 1; e <= o.epochs; ++e) res.schedule.push_back(ScheduledSparsity(s0, o.sparsity, e, o.epochs));
+  for (int e = 1; e <= o.epochs; ++e)
+    res.schedule.push_back(ScheduledSparsity(s0, o.sparsity, e, o.epochs));
   TrainOptions t;
   t.net = m.net;
   t.optim = RecordedOptim(m.info);

@@ -21,9 +21,9 @@ constexpr double kFineTuneLrFactor = 1.0;  // fine-tuning lr = this x the model'
 struct FineTuneOptions {
   double sparsity = 0.0;  // target fraction of zero weights, [0, 1)
   PruneScope scope = PruneScope::kGlobal;
-  int epochs = 0;         // 0: one-shot pruning, no training
+  int epochs = 0;  // 0: one-shot pruning, no training
   double lr_factor = kFineTuneLrFactor;
-  int batch_size = 0;     // 0: the model's recorded batch size (256 when absent)
+  int batch_size = 0;  // 0: the model's recorded batch size (256 when absent)
   uint64_t seed = 1;
   int threads = 0;
   // After each fine-tuning epoch, with the sparsity that epoch ran at.
@@ -39,10 +39,10 @@ int FinalSparsityEpoch(int epochs);
 double ScheduledSparsity(double s0, double s, int epoch, int epochs);
 
 struct FineTuneResult {
-  ModelData model;                 // pruned (and fine-tuned) weights
-  double initial_sparsity = 0.0;   // of the input model's weights
-  std::vector<double> schedule;    // sparsity of each epoch (empty for one-shot)
-  int best_epoch = 0;              // restored epoch (0 for one-shot)
+  ModelData model;                // pruned (and fine-tuned) weights
+  double initial_sparsity = 0.0;  // of the input model's weights
+  std::vector<double> schedule;   // sparsity of each epoch (empty for one-shot)
+  int best_epoch = 0;             // restored epoch (0 for one-shot)
   std::vector<EpochReport> history;
 };
 

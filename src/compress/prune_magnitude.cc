@@ -20,7 +20,8 @@ void AddCandidates(const LayerLayout& L, const float* params, std::vector<Candid
   for (int i = 1; i < L.IC; ++i) {
     for (int j = 0; j < L.OC; ++j) {
       const float a = std::fabs(params[L.W + int64_t{i} * L.OC + j]);
-      if (a > std::fabs(params[L.W + int64_t{top[static_cast<size_t>(j)]} * L.OC + j])) top[static_cast<size_t>(j)] = i;
+      if (a > std::fabs(params[L.W + int64_t{top[static_cast<size_t>(j)]} * L.OC + j]))
+        top[static_cast<size_t>(j)] = i;
     }
   }
   for (int i = 0; i < L.IC; ++i) {
@@ -37,7 +38,8 @@ void PruneSmallest(std::vector<Candidate>* c, int64_t k, std::vector<uint8_t>* k
   k = std::min<int64_t>(k, static_cast<int64_t>(c->size()));
   if (k <= 0) return;
   std::nth_element(c->begin(), c->begin() + (k - 1), c->end());
-  for (int64_t i = 0; i < k; ++i) (*keep)[static_cast<size_t>((*c)[static_cast<size_t>(i)].index)] = 0;
+  for (int64_t i = 0; i < k; ++i)
+    (*keep)[static_cast<size_t>((*c)[static_cast<size_t>(i)].index)] = 0;
 }
 
 int64_t Pruned(double sparsity, int64_t n) {
@@ -49,9 +51,12 @@ int64_t Pruned(double sparsity, int64_t n) {
 const char* Name(PruneScope s) { return s == PruneScope::kLayer ? "layer" : "global"; }
 
 bool Parse(std::string_view s, PruneScope* out) {
-  if (s == "global") *out = PruneScope::kGlobal;
-  else if (s == "layer") *out = PruneScope::kLayer;
-  else return false;
+  if (s == "global")
+    *out = PruneScope::kGlobal;
+  else if (s == "layer")
+    *out = PruneScope::kLayer;
+  else
+    return false;
   return true;
 }
 

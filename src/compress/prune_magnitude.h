@@ -34,7 +34,7 @@ std::vector<uint8_t> MagnitudeMask(const NetLayout& layout, const float* params,
                                    PruneScope scope);
 
 struct WeightCount {
-  int64_t weights = 0, nonzero = 0;  // entries of W and the non-zero ones
+  int64_t weights = 0, nonzero = 0;        // entries of W and the non-zero ones
   int64_t params = 0, nonzero_params = 0;  // all parameters of the layer (W, b, norms)
 };
 // Per layer (hidden layers in order, then the output layer).

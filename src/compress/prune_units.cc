@@ -24,7 +24,8 @@ struct UnitStats {
 UnitStats MeasureLayer(const ModelData& m, const NetLayout& layout, const Dataset& d, int layer) {
   const auto& layers = layout.layers();
   const int OC = layers[static_cast<size_t>(layer)].OC;
-  UnitStats s{std::vector<int64_t>(static_cast<size_t>(OC), 0), std::vector<double>(static_cast<size_t>(OC), 0.0),
+  UnitStats s{std::vector<int64_t>(static_cast<size_t>(OC), 0),
+              std::vector<double>(static_cast<size_t>(OC), 0.0),
               std::vector<double>(static_cast<size_t>(OC), 0.0),
               std::vector<float>(static_cast<size_t>(OC), INFINITY),
               std::vector<float>(static_cast<size_t>(OC), -INFINITY)};
@@ -42,15 +43,16 @@ UnitStats MeasureLayer(const ModelData& m, const NetLayout& layout, const Datase
       y = (l % 2 == 0 ? ws.a : ws.b).data();
       linear_forward(y, in, P + L.W, P + L.b, n, L.IC, L.OC);
       if (cfg.norm == Norm::kBatch) {
-        batchnorm_forward_infer(y, y, Bf + L.run_mean, Bf + L.run_var, P + L.gamma, P + L.beta,
-                                n, L.OC, cfg.norm_eps);
+        batchnorm_forward_infer(y, y, Bf + L.run_mean, Bf + L.run_var, P + L.gamma, P + L.beta, n,
+                                L.OC, cfg.norm_eps);
       }
       activation_forward(y, y, int64_t{n} * L.OC, cfg.activation, cfg.leaky_slope);
       in = y;
     }
     for (int i = 0; i < n; ++i) {
       for (int u = 0; u < OC; ++u) {
-        const float v = y[static_cast<size_t>(i) * static_cast<size_t>(OC) + static_cast<size_t>(u)];
+        const float v =
+            y[static_cast<size_t>(i) * static_cast<size_t>(OC) + static_cast<size_t>(u)];
         const size_t k = static_cast<size_t>(u);
         s.active[k] += v > 0.0f;
         s.sum[k] += v;
@@ -91,7 +93,9 @@ LayerChoice Choose(const UnitStats& s, const ModelData& m, const NetLayout& layo
   const LayerLayout& L = layout.layers()[static_cast<size_t>(layer)];
   const LayerLayout& next = layout.layers()[static_cast<size_t>(layer) + 1];
   const int OC = L.OC;
-  LayerChoice c{std::vector<uint8_t>(static_cast<size_t>(OC), 1), std::vector<float>(static_cast<size_t>(OC), 0.0f), {}};
+  LayerChoice c{std::vector<uint8_t>(static_cast<size_t>(OC), 1),
+                std::vector<float>(static_cast<size_t>(OC), 0.0f),
+                {}};
   c.report.before = OC;
   std::vector<double> cost(static_cast<size_t>(OC));
   std::vector<int> live;
@@ -120,9 +124,12 @@ LayerChoice Choose(const UnitStats& s, const ModelData& m, const NetLayout& layo
   }
   // The cheapest live units, ties by index.
   std::sort(live.begin(), live.end(), [&](int a, int b) {
-    return cost[static_cast<size_t>(a)] != cost[static_cast<size_t>(b)] ? cost[static_cast<size_t>(a)] < cost[static_cast<size_t>(b)] : a < b;
+    return cost[static_cast<size_t>(a)] != cost[static_cast<size_t>(b)]
+               ? cost[static_cast<size_t>(a)] < cost[static_cast<size_t>(b)]
+               : a < b;
   });
-  const size_t by_cost = std::min(live.size(), static_cast<size_t>(std::floor(o.remove_fraction * OC)));
+  const size_t by_cost =
+      std::min(live.size(), static_cast<size_t>(std::floor(o.remove_fraction * OC)));
   for (size_t i = 0; i < by_cost; ++i) c.keep[static_cast<size_t>(live[i])] = 0;
   c.report.removed_by_cost = static_cast<int>(by_cost);
   if (std::count(c.keep.begin(), c.keep.end(), uint8_t{1}) == 0) {
@@ -167,14 +174,17 @@ ModelData RemoveUnits(const ModelData& m, int layer, const std::vector<uint8_t>&
     CopyVector(Q + N.b, P + A.b, A.OC, cols);
     if (A.gamma >= 0) CopyVector(Q + N.gamma, P + A.gamma, A.OC, cols);
     if (A.beta >= 0) CopyVector(Q + N.beta, P + A.beta, A.OC, cols);
-    if (A.run_mean >= 0) CopyVector(out.buffers.data() + N.run_mean, m.buffers.data() + A.run_mean, A.OC, cols);
-    if (A.run_var >= 0) CopyVector(out.buffers.data() + N.run_var, m.buffers.data() + A.run_var, A.OC, cols);
+    if (A.run_mean >= 0)
+      CopyVector(out.buffers.data() + N.run_mean, m.buffers.data() + A.run_mean, A.OC, cols);
+    if (A.run_var >= 0)
+      CopyVector(out.buffers.data() + N.run_var, m.buffers.data() + A.run_var, A.OC, cols);
     if (!after) continue;
     // b_next += sum over removed u of fold[u] * W_next[u, :], summed in double.
     for (int j = 0; j < A.OC; ++j) {
       double add = 0;
       for (int u = 0; u < A.IC; ++u) {
-        if (!keep[static_cast<size_t>(u)]) add += static_cast<double>(fold[static_cast<size_t>(u)]) * P[A.W + int64_t{u} * A.OC + j];
+        if (!keep[static_cast<size_t>(u)])
+          add += static_cast<double>(fold[static_cast<size_t>(u)]) * P[A.W + int64_t{u} * A.OC + j];
       }
       Q[N.b + j] = static_cast<float>(P[A.b + j] + add);
     }
@@ -185,10 +195,12 @@ ModelData RemoveUnits(const ModelData& m, int layer, const std::vector<uint8_t>&
 Result<UnitPruneResult> PruneUnits(const ModelData& m, const Dataset& train,
                                    const UnitPruneOptions& opts) {
   if (!(opts.dead_threshold >= 0 && opts.dead_threshold < 1)) {
-    return Status::InvalidInput("--dead-threshold must be in [0, 1), got " + std::to_string(opts.dead_threshold));
+    return Status::InvalidInput("--dead-threshold must be in [0, 1), got " +
+                                std::to_string(opts.dead_threshold));
   }
   if (!(opts.remove_fraction >= 0 && opts.remove_fraction < 1)) {
-    return Status::InvalidInput("--remove-fraction must be in [0, 1), got " + std::to_string(opts.remove_fraction));
+    return Status::InvalidInput("--remove-fraction must be in [0, 1), got " +
+                                std::to_string(opts.remove_fraction));
   }
   if (m.net.norm == Norm::kLayer && !m.net.hidden.empty()) {
     return Status::InvalidInput(
@@ -196,7 +208,8 @@ Result<UnitPruneResult> PruneUnits(const ModelData& m, const Dataset& train,
         "over all units of a layer, so removing a unit would change every other unit's output");
   }
   if (train.rows <= 0) return Status::InvalidInput("structured pruning: no training rows");
-  if (train.features != m.net.inputs) return Status::InvalidInput("structured pruning: data width does not match the model");
+  if (train.features != m.net.inputs)
+    return Status::InvalidInput("structured pruning: data width does not match the model");
   UnitPruneResult res;
   res.model = m;
   for (int l = 0; l < static_cast<int>(m.net.hidden.size()); ++l) {

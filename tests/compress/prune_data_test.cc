@@ -15,7 +15,8 @@ namespace ming {
 namespace {
 
 std::string TempFile(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ming_prune_data_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ming_prune_data_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream(path) << text;
@@ -34,9 +35,12 @@ std::string EditColumn(const std::string& csv, size_t column, const char* value)
     size_t b = 0;
     for (size_t c = 0; c < column; ++c) b = row.find(',', b) + 1;
     const size_t e = row.find(',', b);
-    if (!value && e == std::string::npos) row.erase(b - 1);  // the last column and its comma
-    else if (!value) row.erase(b, e - b + 1);
-    else if (line > 0) row.replace(b, e - b, value);
+    if (!value && e == std::string::npos)
+      row.erase(b - 1);  // the last column and its comma
+    else if (!value)
+      row.erase(b, e - b + 1);
+    else if (line > 0)
+      row.replace(b, e - b, value);
     out += row + "\n";
   }
   return out;
@@ -54,8 +58,11 @@ TEST(EncodeForModel, ReproducesTheTrainingSplit) {
   p.train.net.hidden = {8};
   p.train.epochs = 2;
   p.train.seed = 77;
-  p.config = {{"val_fraction", p.val_fraction}, {"test_fraction", p.test_fraction},
-              {"class_weight", p.class_weight}, {"val", ""}, {"test", ""}};
+  p.config = {{"val_fraction", p.val_fraction},
+              {"test_fraction", p.test_fraction},
+              {"class_weight", p.class_weight},
+              {"val", ""},
+              {"test", ""}};
   auto res = RunPipeline(p, {});
   ASSERT_TRUE(res.ok()) << res.status().message();
   const std::string model_path = TempFile("m.ming", "");

@@ -1,11 +1,12 @@
 // Gradual pruning with fine-tuning: the cubic schedule by hand, masked weights exactly zero
 // after fine-tuning at the exact target count, restore-best only among final-sparsity
 // epochs, one-shot pruning, and bit-identical results for any thread count.
+#include "compress/prune_finetune.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "compress/prune_finetune.h"
 #include "prune_test_util.h"
 
 namespace ming {
@@ -26,7 +27,8 @@ TEST(Schedule, CubicByHand) {
   EXPECT_DOUBLE_EQ(ScheduledSparsity(0.2, 0.8, 2, 3), 0.8);
   EXPECT_DOUBLE_EQ(ScheduledSparsity(0, 0.5, 1, 1), 0.5);
   // Never decreasing.
-  for (int e = 2; e <= 20; ++e) EXPECT_GE(ScheduledSparsity(0, 0.95, e, 20), ScheduledSparsity(0, 0.95, e - 1, 20));
+  for (int e = 2; e <= 20; ++e)
+    EXPECT_GE(ScheduledSparsity(0, 0.95, e, 20), ScheduledSparsity(0, 0.95, e - 1, 20));
 }
 
 // A learnable task: y = [x0 + 0.5 x1 - x2 > 0].
@@ -50,7 +52,8 @@ ModelData Model() {
 
 int64_t ZeroWeights(const ModelData& m) {
   int64_t z = 0;
-  for (const WeightCount& c : CountWeights(NetLayout(m.net), m.params.data())) z += c.weights - c.nonzero;
+  for (const WeightCount& c : CountWeights(NetLayout(m.net), m.params.data()))
+    z += c.weights - c.nonzero;
   return z;
 }
 
@@ -70,7 +73,8 @@ TEST(PruneMagnitude, FineTunedWeightsStayExactlyZero) {
   EXPECT_EQ(ZeroWeights(r->model), static_cast<int64_t>(std::floor(0.8 * weights)));
   ASSERT_EQ(r->schedule.size(), 6u);
   EXPECT_EQ(seen, r->schedule);
-  for (int e = 1; e <= 6; ++e) EXPECT_DOUBLE_EQ(r->schedule[static_cast<size_t>(e - 1)], ScheduledSparsity(0, 0.8, e, 6));
+  for (int e = 1; e <= 6; ++e)
+    EXPECT_DOUBLE_EQ(r->schedule[static_cast<size_t>(e - 1)], ScheduledSparsity(0, 0.8, e, 6));
   EXPECT_GE(r->best_epoch, FinalSparsityEpoch(6));
   EXPECT_EQ(r->history.size(), 6u);
   // Fine-tuning changed the surviving weights, and the pruned ones are those a mask of the

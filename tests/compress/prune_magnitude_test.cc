@@ -1,10 +1,11 @@
 // Magnitude masks: exact pruned counts, global vs per-layer ranking, the never-empty rule
 // (each output unit keeps its largest weight), deterministic ties, biases untouched.
+#include "compress/prune_magnitude.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "compress/prune_magnitude.h"
 #include "prune_test_util.h"
 
 namespace ming {
@@ -54,7 +55,8 @@ TEST(MagnitudeMask, GlobalRanksAcrossLayers) {
   const NetLayout layout(m.net);
   const LayerLayout& L0 = layout.layers()[0];
   // Every first-layer weight is larger than all others: global pruning takes those first.
-  for (int64_t i = 0; i < int64_t{L0.IC} * L0.OC; ++i) m.params[static_cast<size_t>(L0.W + i)] += 10.0f;
+  for (int64_t i = 0; i < int64_t{L0.IC} * L0.OC; ++i)
+    m.params[static_cast<size_t>(L0.W + i)] += 10.0f;
   auto g = MagnitudeMask(layout, m.params.data(), 0.4, PruneScope::kGlobal);
   EXPECT_EQ(PrunedIn(L0, g), 0);
   auto l = MagnitudeMask(layout, m.params.data(), 0.4, PruneScope::kLayer);
@@ -71,7 +73,9 @@ TEST(MagnitudeMask, NeverEmptiesAUnitAndKeepsItsLargestWeight) {
       for (int i = 0; i < L.IC; ++i) {
         const int64_t at = L.W + int64_t{i} * L.OC + j;
         kept += keep[static_cast<size_t>(at)];
-        if (std::fabs(m.params[static_cast<size_t>(at)]) > std::fabs(m.params[static_cast<size_t>(L.W + int64_t{top} * L.OC + j)])) top = i;
+        if (std::fabs(m.params[static_cast<size_t>(at)]) >
+            std::fabs(m.params[static_cast<size_t>(L.W + int64_t{top} * L.OC + j)]))
+          top = i;
       }
       EXPECT_EQ(kept, 1);
       EXPECT_EQ(keep[static_cast<size_t>(L.W + int64_t{top} * L.OC + j)], 1);

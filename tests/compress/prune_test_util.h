@@ -22,10 +22,16 @@ inline ModelData RandomModel(NetConfig net, uint64_t seed) {
   InitParams(layout, m.params.data(), m.buffers.data(), rng);
   for (const LayerLayout& L : layout.layers()) {
     for (int j = 0; j < L.OC; ++j) {
-      if (L.gamma >= 0) m.params[static_cast<size_t>(L.gamma + j)] = static_cast<float>(0.5 + rng.UniformDouble());
-      if (L.beta >= 0) m.params[static_cast<size_t>(L.beta + j)] = static_cast<float>(rng.UniformDouble() - 0.5);
-      if (L.run_mean >= 0) m.buffers[static_cast<size_t>(L.run_mean + j)] = static_cast<float>(rng.UniformDouble() - 0.5);
-      if (L.run_var >= 0) m.buffers[static_cast<size_t>(L.run_var + j)] = static_cast<float>(0.5 + rng.UniformDouble());
+      if (L.gamma >= 0)
+        m.params[static_cast<size_t>(L.gamma + j)] = static_cast<float>(0.5 + rng.UniformDouble());
+      if (L.beta >= 0)
+        m.params[static_cast<size_t>(L.beta + j)] = static_cast<float>(rng.UniformDouble() - 0.5);
+      if (L.run_mean >= 0)
+        m.buffers[static_cast<size_t>(L.run_mean + j)] =
+            static_cast<float>(rng.UniformDouble() - 0.5);
+      if (L.run_var >= 0)
+        m.buffers[static_cast<size_t>(L.run_var + j)] =
+            static_cast<float>(0.5 + rng.UniformDouble());
     }
   }
   return m;
@@ -45,7 +51,8 @@ inline Dataset RandomRows(int64_t rows, int features, uint64_t seed, int classes
 
 inline std::vector<float> Outputs(const ModelData& m, const Dataset& d) {
   std::vector<float> out(static_cast<size_t>(d.rows * m.net.outputs));
-  PredictOutputs(NetLayout(m.net), m.params.data(), m.buffers.data(), d.X.data(), d.rows, out.data(), 1);
+  PredictOutputs(NetLayout(m.net), m.params.data(), m.buffers.data(), d.X.data(), d.rows,
+                 out.data(), 1);
   return out;
 }
 

@@ -2,11 +2,12 @@
 // constant non-zero output whose value must be folded) leaves every output unchanged, with
 // and without batch norm; the surgery itself checked by hand; cost removal and the
 // never-empty rule; layer norm refused.
+#include "compress/prune_units.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "compress/prune_units.h"
 #include "prune_test_util.h"
 
 namespace ming {
@@ -18,15 +19,21 @@ using prunetest::RandomRows;
 
 // Forces unit u of hidden layer l dead (output 0 on every row) or constant positive.
 void ForceDead(ModelData* m, int l, int u) {
-  const LayerLayout L = NetLayout(m->net).layers()[static_cast<size_t>(l)];  // a copy: the layout is a temporary
-  if (L.beta >= 0) m->params[static_cast<size_t>(L.beta + u)] = -100.0f;
-  else m->params[static_cast<size_t>(L.b + u)] = -100.0f;
+  const LayerLayout L =
+      NetLayout(m->net).layers()[static_cast<size_t>(l)];  // a copy: the layout is a temporary
+  if (L.beta >= 0)
+    m->params[static_cast<size_t>(L.beta + u)] = -100.0f;
+  else
+    m->params[static_cast<size_t>(L.b + u)] = -100.0f;
 }
 void ForceConstant(ModelData* m, int l, int u, float value) {
-  const LayerLayout L = NetLayout(m->net).layers()[static_cast<size_t>(l)];  // a copy: the layout is a temporary
+  const LayerLayout L =
+      NetLayout(m->net).layers()[static_cast<size_t>(l)];  // a copy: the layout is a temporary
   for (int i = 0; i < L.IC; ++i) m->params[static_cast<size_t>(L.W + int64_t{i} * L.OC + u)] = 0.0f;
-  if (L.beta >= 0) m->params[static_cast<size_t>(L.beta + u)] = value;  // normalised z is 0
-  else m->params[static_cast<size_t>(L.b + u)] = value;
+  if (L.beta >= 0)
+    m->params[static_cast<size_t>(L.beta + u)] = value;  // normalised z is 0
+  else
+    m->params[static_cast<size_t>(L.b + u)] = value;
 }
 
 void ExpectSameOutputs(const ModelData& a, const ModelData& b, const Dataset& d) {
@@ -37,12 +44,15 @@ void ExpectSameOutputs(const ModelData& a, const ModelData& b, const Dataset& d)
     int ca = 0, cb = 0;
     for (int o = 0; o < O; ++o) {
       const size_t i = static_cast<size_t>(r * O + o);
-      EXPECT_NEAR(y[i], x[i], 1e-5 * std::max(1.0f, std::fabs(x[i]))) << "row " << r << " output " << o;
+      EXPECT_NEAR(y[i], x[i], 1e-5 * std::max(1.0f, std::fabs(x[i])))
+          << "row " << r << " output " << o;
       if (x[i] > x[static_cast<size_t>(r * O + ca)]) ca = o;
       if (y[i] > y[static_cast<size_t>(r * O + cb)]) cb = o;
     }
-    if (O == 1) EXPECT_EQ(x[static_cast<size_t>(r)] > 0, y[static_cast<size_t>(r)] > 0) << "row " << r;
-    else EXPECT_EQ(ca, cb) << "row " << r;
+    if (O == 1)
+      EXPECT_EQ(x[static_cast<size_t>(r)] > 0, y[static_cast<size_t>(r)] > 0) << "row " << r;
+    else
+      EXPECT_EQ(ca, cb) << "row " << r;
   }
 }
 
@@ -95,7 +105,8 @@ TEST(PruneUnits, SurgeryByHand) {
   m.params = {1, 2, 3, 4, 5, 6, 0.1f, 0.2f, 0.3f, 10, 20, 30, 40, 50, 60, 0.5f, 0.25f};
   ModelData out = RemoveUnits(m, 0, {1, 0, 1}, {0, 2.0f, 0});
   EXPECT_EQ(out.net.hidden, std::vector<int>{2});
-  const std::vector<float> want = {1, 3, 4, 6, 0.1f, 0.3f, 10, 20, 50, 60, 0.5f + 2 * 30, 0.25f + 2 * 40};
+  const std::vector<float> want = {1,  3,  4,  6,  0.1f,          0.3f,
+                                   10, 20, 50, 60, 0.5f + 2 * 30, 0.25f + 2 * 40};
   EXPECT_EQ(out.params, want);
 }
 

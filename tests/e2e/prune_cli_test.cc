@@ -2,9 +2,9 @@
 // evaluates, and bad input (sparsity outside [0, 1), schema mismatch, unreadable model)
 // exits 2 without writing the output.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 
@@ -18,7 +18,8 @@ class PruneCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(TempDir("prune"));
     ASSERT_EQ(Ming("generate invitations --rows 2000 --seed 3 -o inv.csv", *dir_).rc, 0);
-    Result t = Ming("train inv.csv --label accepted -o m.ming --epochs 4 --hidden 32,16 --quiet", *dir_);
+    Result t =
+        Ming("train inv.csv --label accepted -o m.ming --epochs 4 --hidden 32,16 --quiet", *dir_);
     ASSERT_EQ(t.rc, 0) << t.err;
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -28,7 +29,8 @@ std::string* PruneCli::dir_ = nullptr;
 
 TEST_F(PruneCli, JsonReportAndLoadablePrunedModel) {
   const std::string& d = *dir_;
-  Result r = Ming("prune m.ming --data inv.csv -o p.ming --sparsity 0.8 --fine-tune-epochs 3 --json", d);
+  Result r =
+      Ming("prune m.ming --data inv.csv -o p.ming --sparsity 0.8 --fine-tune-epochs 3 --json", d);
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
   ASSERT_EQ(j["layers"].size(), 3u);
@@ -36,10 +38,13 @@ TEST_F(PruneCli, JsonReportAndLoadablePrunedModel) {
   EXPECT_EQ(j["layers"][2]["layer"], "output");
   EXPECT_NEAR(j["sparsity"]["achieved"].get<double>(), 0.8, 0.001);
   EXPECT_EQ(j["fine_tune"]["schedule"].size(), 3u);
-  EXPECT_LT(j["total"]["nonzero_after"].get<int64_t>(), j["total"]["nonzero_before"].get<int64_t>() / 2);
-  EXPECT_EQ(j["file_bytes"]["after"].get<int64_t>(), static_cast<int64_t>(std::filesystem::file_size(d + "/p.ming")));
+  EXPECT_LT(j["total"]["nonzero_after"].get<int64_t>(),
+            j["total"]["nonzero_before"].get<int64_t>() / 2);
+  EXPECT_EQ(j["file_bytes"]["after"].get<int64_t>(),
+            static_cast<int64_t>(std::filesystem::file_size(d + "/p.ming")));
   for (const char* when : {"before", "after"}) {
-    for (const char* split : {"validation", "test"}) EXPECT_TRUE(j["metrics"][when][split].contains("accuracy"));
+    for (const char* split : {"validation", "test"})
+      EXPECT_TRUE(j["metrics"][when][split].contains("accuracy"));
   }
   // Before = the model's own recorded metrics (the training split is reproduced).
   json info = json::parse(Ming("info m.ming --json", d).out);
