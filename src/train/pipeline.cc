@@ -34,23 +34,30 @@ Result<Tables> LoadTables(const PipelineOptions& o) {
     for (const auto& h : t.data.header) cols += (cols.empty() ? "" : ", ") + h;
     return Status::InvalidInput(o.data_path + ": no label column '" + o.fit.label + "' (columns: " + cols + ")");
   }
-  // Stratify on the raw label strings for classification.
-  std::vector<int> strata;
   auto task = o.fit.task;
   if (task == Task::kCount) {
     MING_ASSIGN_OR_RETURN(task, InferTask(t.data, static_cast<size_t>(label_col), {}, o.fit.max_classes));
   }
+  t.split = SplitTable(t.data, label_col, task, vf, tf, o.train.seed);
+  if (t.split.train.empty()) return Status::InvalidInput(o.data_path + ": no rows left for training");
+  return t;
+}
+
+}  // namespace
+
+Split SplitTable(const CsvTable& data, int label_col, Task task, double val_fraction,
+                 double test_fraction, uint64_t seed) {
+  // Stratify on the raw label strings for classification.
+  std::vector<int> strata;
   if (task != Task::kRegression) {
     std::map<std::string, int> ids;
-    strata.reserve(t.data.rows());
-    for (size_t r = 0; r < t.data.rows(); ++r) {
-      auto it = ids.emplace(t.data.cell(r, static_cast<size_t>(label_col)), static_cast<int>(ids.size())).first;
+    strata.reserve(data.rows());
+    for (size_t r = 0; r < data.rows(); ++r) {
+      auto it = ids.emplace(data.cell(r, static_cast<size_t>(label_col)), static_cast<int>(ids.size())).first;
       strata.push_back(it->second);
     }
   }
-  t.split = SplitRows(t.data.rows(), strata, vf, tf, o.train.seed);
-  if (t.split.train.empty()) return Status::InvalidInput(o.data_path + ": no rows left for training");
-  return t;
+  return SplitRows(data.rows(), strata, val_fraction, test_fraction, seed);
 }
 
 Status ApplyClassWeights(const std::string& spec, const Preprocessor& pre, Dataset* d) {
@@ -86,6 +93,8 @@ Status ApplyClassWeights(const std::string& spec, const Preprocessor& pre, Datas
   for (size_t i = 0; i < d->w.size(); ++i) d->w[i] = static_cast<float>(w[static_cast<size_t>(d->y[i])]);
   return Status::Ok();
 }
+
+namespace {
 
 void ConfigureHead(const Preprocessor& pre, NetConfig* net) {
   net->inputs = pre.encoded_width();

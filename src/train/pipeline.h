@@ -12,6 +12,7 @@
 
 #include "data/csv.h"
 #include "data/preprocess.h"
+#include "data/split.h"
 #include "ming/status.h"
 #include "runtime/model_file.h"
 #include "train/trainer.h"
@@ -48,6 +49,15 @@ struct PipelineCallbacks {
   // Once the data is loaded and split, before training.
   std::function<void(const Preprocessor&, int64_t train_rows, int64_t val_rows, int64_t test_rows)> on_data;
 };
+
+// The training/validation/test split `ming train` makes of `data`: stratified by the raw
+// label strings of column label_col unless task is regression, seeded.
+Split SplitTable(const CsvTable& data, int label_col, Task task, double val_fraction,
+                 double test_fraction, uint64_t seed);
+
+// Sets d->w from a --class-weight spec ("none", "balanced", "class=weight,..."); d->y holds
+// class indices of pre's label. Errors (InvalidInput) name the bad item.
+Status ApplyClassWeights(const std::string& spec, const Preprocessor& pre, Dataset* d);
 
 // The defaults `ming train` uses when only --label is given (see docs/defaults.md).
 PipelineOptions DefaultPipelineOptions();

@@ -85,6 +85,8 @@ class Loop {
   // Forward/backward of one batch; returns the weighted loss sum, sets *weight_sum.
   double Step(int epoch, int64_t step, const int64_t* rows, int B, double* weight_sum);
   void ReduceAndUpdate(float lr);
+  // Zeroes params and optimiser moments in [b, e) where keep_ is 0 (no-op without a mask).
+  void ApplyKeep(int64_t b, int64_t e);
   Status EndEpoch(int epoch, double train_loss, double seconds);
 
   const Dataset& train_;
@@ -95,6 +97,7 @@ class Loop {
   ThreadPool pool_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<uint8_t> decay_mask_;
+  std::vector<uint8_t> keep_;  // pruning mask from on_epoch_start; empty = none
   TrainState st_;
   ScheduleConfig sched_;
   int64_t batch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
@@ -107,7 +110,12 @@ void Loop::Init() {
   st_.params.assign(static_cast<size_t>(n), 0.0f);
   st_.buffers.assign(static_cast<size_t>(layout_.num_buffers()), 0.0f);
   Rng init_rng = Rng(opts_.seed).Split(0xC0FFEE);
-  InitParams(layout_, st_.params.data(), st_.buffers.data(), init_rng);
+  if (opts_.init_params.empty()) {
+    InitParams(layout_, st_.params.data(), st_.buffers.data(), init_rng);
+  } else {
+    st_.params = opts_.init_params;
+    st_.buffers = opts_.init_buffers;
+  }
   st_.m.assign(static_cast<size_t>(n), 0.0f);
   st_.v.assign(static_cast<size_t>(n), 0.0f);
   st_.best_params = st_.params;
@@ -159,6 +167,7 @@ void Loop::ReduceAndUpdate(float lr) {
   auto apply = [&](int64_t b, int64_t e) {
     optimizer_step(opts_.optim, lr, step, st_.params.data(), g0, st_.m.data(), st_.v.data(),
                    decay_mask_.data(), b, e);
+    ApplyKeep(b, e);
   };
   auto block = [&](int t, int64_t* b, int64_t* e) {
     *b = t * kParamBlock;
@@ -193,7 +202,22 @@ void Loop::ReduceAndUpdate(float lr) {
   st_.step = step;
 }
 
+void Loop::ApplyKeep(int64_t b, int64_t e) {
+  if (keep_.empty()) return;
+  for (size_t i = static_cast<size_t>(b); i < static_cast<size_t>(e); ++i) {
+    if (keep_[i] == 0) st_.params[i] = st_.m[i] = st_.v[i] = 0.0f;
+  }
+}
+
 Status Loop::RunEpoch(int epoch) {
+  if (cb_.on_epoch_start) {
+    cb_.on_epoch_start(epoch, st_.params.data(), &keep_);
+    if (!keep_.empty() && static_cast<int64_t>(keep_.size()) != layout_.num_params()) {
+      return Status::InvalidInput("pruning mask has " + std::to_string(keep_.size()) +
+                                  " entries, the network " + std::to_string(layout_.num_params()));
+    }
+    ApplyKeep(0, layout_.num_params());
+  }
   const auto t0 = Clock::now();
   std::vector<int64_t> perm(static_cast<size_t>(train_.rows));
   std::iota(perm.begin(), perm.end(), int64_t{0});
@@ -246,9 +270,10 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
   rep.seconds = seconds;
   rep.rows_per_s = seconds > 0 ? static_cast<double>(train_.rows) / seconds : 0;
   rep.lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
+  const bool eligible = epoch >= opts_.best_from_epoch;
   if (val_.rows > 0) {
     rep.val_loss = EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(), val_, pool_.size());
-    rep.improved = st_.best_epoch == 0 || rep.val_loss < st_.best_val_loss - opts_.min_delta;
+    rep.improved = eligible && (st_.best_epoch == 0 || rep.val_loss < st_.best_val_loss - opts_.min_delta);
   } else {
     rep.improved = true;
   }
@@ -258,7 +283,7 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
     st_.best_params = st_.params;
     st_.best_buffers = st_.buffers;
     st_.bad_epochs = 0;
-  } else {
+  } else if (eligible) {
     ++st_.bad_epochs;
   }
   st_.epoch = epoch;
@@ -276,6 +301,11 @@ Result<TrainResult> Loop::Run(bool resume) {
   if (train_.features != opts_.net.inputs) return Status::InvalidInput("feature count does not match the network");
   if (opts_.batch_size <= 0) return Status::InvalidInput("batch size must be positive");
   if (opts_.epochs <= 0) return Status::InvalidInput("epochs must be positive");
+  if (!opts_.init_params.empty() &&
+      (static_cast<int64_t>(opts_.init_params.size()) != layout_.num_params() ||
+       static_cast<int64_t>(opts_.init_buffers.size()) != layout_.num_buffers())) {
+    return Status::InvalidInput("initial weights do not match the network's parameter count");
+  }
   openblas_set_num_threads(1);  // parallelism comes from shards, one per thread
   batch_ = std::min<int64_t>(opts_.batch_size, train_.rows);
   steps_per_epoch_ = (train_.rows + batch_ - 1) / batch_;

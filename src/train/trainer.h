@@ -43,6 +43,13 @@ struct TrainOptions {
   // Opaque bytes stored in checkpoints (the caller's preprocessing and configuration), so
   // that a checkpoint is self-contained.
   std::string checkpoint_meta;
+  // Fine-tuning: start from these weights instead of the seeded initialisation (empty =
+  // initialise; else sizes must match the network's num_params / num_buffers).
+  std::vector<float> init_params, init_buffers;
+  // Epochs before this one (1-based) are never taken as the best (restore-best looks only
+  // at later epochs, e.g. those at a pruning schedule's final sparsity) nor count towards
+  // patience.
+  int best_from_epoch = 1;
 };
 
 struct EpochReport {
@@ -67,6 +74,11 @@ struct TrainCallbacks {
   std::function<void(const EpochReport&, const float* params, const float* buffers)> on_epoch;
   // Called every few steps (about 10 times a second at most).
   std::function<void(const StepReport&)> on_step;
+  // Called before each epoch (1-based) with the current weights; may fill or change `keep`,
+  // a mask over the flat parameters (empty = no mask; else num_params entries, 0 = the
+  // parameter is pruned). Masked parameters and their optimiser moments are set to zero
+  // when the mask is set and after every optimiser step, so they stay exactly zero.
+  std::function<void(int epoch, const float* params, std::vector<uint8_t>* keep)> on_epoch_start;
 };
 
 struct TrainResult {

@@ -23,6 +23,7 @@ Runner AddInfo(CLI::App& app);
 Runner AddDemo(CLI::App& app);
 Runner AddFreeze(CLI::App& app);
 Runner AddBench(CLI::App& app);
+Runner AddPrune(CLI::App& app);
 
 // Prints "ming: <message>" to stderr for a failed status and returns its exit code.
 int Fail(const Status& st);

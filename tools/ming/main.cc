@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   add(AddDemo);
   add(AddFreeze);
   add(AddBench);
+  add(AddPrune);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
