@@ -1,7 +1,8 @@
 // `ming prune MODEL.ming --data TRAIN.csv -o PRUNED.ming [...]`: structured removal of dead
-// (and cheap) hidden units, then magnitude pruning to --sparsity with gradual fine-tuning,
-// and a before/after report (parameters and non-zeros per layer, file size, validation
-// and test metrics), human-readable or --json.
+// (and cheap) hidden units, then magnitude pruning to --sparsity with gradual fine-tuning;
+// writes the frozen form (sparse layers where they run faster) and a before/after report
+// (parameters and non-zeros per layer, file size, validation and test metrics, single-row
+// and batch latency), human-readable or --json.
 #include <cstdio>
 #include <filesystem>
 
@@ -9,6 +10,7 @@
 #include "compress/model_data.h"
 #include "compress/prune_finetune.h"
 #include "compress/prune_units.h"
+#include "compress_report.h"
 #include "report.h"
 #include "train/evaluate.h"
 
@@ -20,6 +22,7 @@ using nlohmann::json;
 struct PruneFlags {
   std::string model, data, val, test, out, delimiter = ",", scope = "global";
   double sparsity = 0, dead_threshold = 0, remove_fraction = 0, lr_factor = kFineTuneLrFactor;
+  double bench_seconds = 0.3;
   int epochs = 20, batch_size = 0, threads = 0;
   uint64_t seed = 1;
   bool json = false;
@@ -32,10 +35,9 @@ struct Snapshot {
   std::vector<int> units;
 };
 
-Snapshot Measure(const ModelData& m, const ModelDatasets& d, int threads) {
+Snapshot Measure(const ModelData& m, const json& description) {
   Snapshot s;
-  if (d.val.rows > 0) s.metrics["validation"] = EvaluateEncoded(m, d.val, threads);
-  if (d.test.rows > 0) s.metrics["test"] = EvaluateEncoded(m, d.test, threads);
+  s.metrics = description["metrics"];
   s.counts = CountWeights(NetLayout(m.net), m.params.data());
   s.units = m.net.hidden;
   s.units.push_back(m.net.outputs);
@@ -47,6 +49,8 @@ Status CheckFlags(const PruneFlags& f, PruneScope* scope) {
   if (!Parse(f.scope, scope))
     return Status::InvalidInput("--scope must be global or layer, got '" + f.scope + "'");
   if (f.epochs < 0) return Status::InvalidInput("--fine-tune-epochs must be >= 0");
+  if (!(f.bench_seconds >= 0 && f.bench_seconds <= 60))
+    return Status::InvalidInput("--bench-seconds must be in [0, 60]");
   if (f.threads < 0 || f.threads > 1024)
     return Status::InvalidInput("--threads must be in [0, 1024]");
   if (f.batch_size < 0) return Status::InvalidInput("--batch-size must be >= 0");
@@ -114,10 +118,8 @@ void PrintReport(const json& r) {
       r["sparsity"]["achieved"].get<double>(), r["file_bytes"]["before"].get<long long>(),
       r["file_bytes"]["after"].get<long long>());
   if (r.contains("note")) std::printf("note: %s\n", r["note"].get<std::string>().c_str());
-  for (const char* when : {"before", "after"}) {
-    std::printf("%s:\n", when);
-    PrintMetricsTable(r["metrics"][when]);
-  }
+  std::printf("\nthe dense frozen model -> the pruned frozen model:\n");
+  PrintBeforeAfter(r["dense_frozen"], r["after"]);
   std::printf("model: %s\n", r["output"].get<std::string>().c_str());
 }
 
@@ -153,10 +155,16 @@ int RunPrune(const PruneFlags& f) {
     Fail(model.status());
     return 2;
   }
+  if (model->frozen) {
+    return Fail(Status::InvalidInput(f.model + ": is a frozen model; prune needs the trained model (from ming train)"));
+  }
   auto data = EncodeForModel(*model, f.data, f.val, f.test, CsvOptions{*delim});
   if (!data.ok()) return Fail(data.status());
   json report = {{"model", f.model}, {"output", f.out}};
-  const Snapshot before = Measure(*model, *data, f.threads);
+  const ReportOptions ropts{&data->val, &data->test, f.bench_seconds, f.threads};
+  report["before"] = DescribeModel(*model, ropts);
+  report["dense_frozen"] = DescribeModel(FreezeModel(*model), ropts);
+  const Snapshot before = Measure(*model, report["before"]);
   auto units = Structured(*model, data->train, f, &report);
   if (!units.ok()) return Fail(units.status());
   FineTuneOptions ft{f.sparsity, scope, f.epochs, f.lr_factor, f.batch_size, f.seed, f.threads, {}};
@@ -174,7 +182,9 @@ int RunPrune(const PruneFlags& f) {
     tuned = std::move(*r);
   }
   ModelData& out = tuned.model;
-  const Snapshot after = Measure(out, *data, f.threads);
+  ModelData frozen = FreezeModel(out);
+  report["after"] = DescribeModel(frozen, ropts);
+  const Snapshot after = Measure(out, report["after"]);
   report["layers"] = LayersJson(before, after, units->layers);
   report["total"] = TotalsJson(report["layers"]);
   report["sparsity"] = {{"target", f.sparsity},
@@ -185,19 +195,20 @@ int RunPrune(const PruneFlags& f) {
                          {"lr_factor", f.lr_factor},
                          {"schedule", tuned.schedule}};
   report["metrics"] = {{"before", before.metrics}, {"after", after.metrics}};
-  out.info["pruning"] = {{"from", f.model},
+  frozen.info["pruning"] = {{"from", f.model},
                          {"layers", report["layers"]},
                          {"sparsity", report["sparsity"]},
                          {"fine_tune", report["fine_tune"]},
                          {"dead_threshold", f.dead_threshold},
                          {"remove_fraction", f.remove_fraction},
                          {"seed", f.seed}};
-  out.info["metrics"] = after.metrics;
-  auto written = WritePruned(f.out, out);
+  frozen.info["metrics"] = after.metrics;
+  auto written = WritePruned(f.out, frozen);
   if (!written.ok()) return Fail(written.status());
   std::error_code ec;
   const auto in_size = std::filesystem::file_size(f.model, ec);
   report["file_bytes"] = {{"before", ec ? -1 : static_cast<int64_t>(in_size)}, {"after", *written}};
+  report["after"]["file_bytes"] = *written;
   if (f.json) {
     std::printf("%s\n", report.dump().c_str());
   } else {
@@ -236,6 +247,9 @@ Runner AddPrune(CLI::App& app) {
   cmd->add_option("--batch-size", f->batch_size, "Fine-tuning batch size (0: the model's)")
       ->capture_default_str();
   cmd->add_option("--seed", f->seed, "Seed of the fine-tuning shuffle and dropout")
+      ->capture_default_str();
+  cmd->add_option("--bench-seconds", f->bench_seconds,
+                  "Seconds per latency measurement in the report (0: none)")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "Threads (0: all cores)");
   cmd->add_option("--delimiter", f->delimiter, "CSV field delimiter")->capture_default_str();
