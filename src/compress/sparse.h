@@ -21,12 +21,22 @@ struct SparseWeights {
   std::vector<uint32_t> ptr;  // [OC + 1], ptr[0] = 0, non-decreasing, ptr[OC] = nnz
   std::vector<uint16_t> idx;  // [nnz] input indices, ascending within an output; IC <= 65536
   std::vector<float> val;     // [nnz] nonzero weights
-  // Derived layouts for the kernels (not serialised) are added by the implementation.
+  // Derived layout for the kernels (not serialised), built by PackSparse: the same entries
+  // grouped by input, for single rows (which then skip zero inputs). For input i, entries
+  // in_ptr[i]..in_ptr[i+1] hold the ascending output indices in_out and the values in_val.
+  std::vector<uint32_t> in_ptr;  // [IC + 1]
+  std::vector<uint16_t> in_out;  // [nnz]; OC <= 65536
+  std::vector<float> in_val;     // [nnz]
   int64_t nnz() const { return static_cast<int64_t>(val.size()); }
 };
 
+// Builds the derived layout from ptr/idx/val. MakeSparse and DecodeSparse call it; call it
+// yourself after filling ptr/idx/val by hand. REQUIRES: ptr/idx/val valid as DecodeSparse
+// checks them, OC <= 65536.
+void PackSparse(SparseWeights& w);
+
 // Keeps exactly the nonzero entries of W[IC, OC] (row-major, input-major as ming stores
-// weights). REQUIRES: IC <= 65536.
+// weights; -0.0 counts as zero). REQUIRES: IC <= 65536, OC <= 65536.
 SparseWeights MakeSparse(const float* W, int IC, int OC);
 // W[IC, OC] with zeros where no entry is stored.
 void SparseToDense(const SparseWeights& w, float* W);
@@ -38,7 +48,10 @@ std::string EncodeSparse(const SparseWeights& w);
 Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC, const std::string& where);
 
 // out[B, OC] = b[OC] + X[B, IC] W, row-major. `scratch` holds SparseScratchFloats(B, IC, OC)
-// floats. Allocates nothing.
+// floats. Allocates nothing. One row scatters the entries of each nonzero input (zero
+// inputs cost nothing); several rows are cut into panels of 32 rows, transposed, and each
+// stored weight is broadcast against 32 rows at once. REQUIRES: PackSparse(w) done (as
+// MakeSparse/DecodeSparse do), out does not overlap X or scratch.
 size_t SparseScratchFloats(int B, int IC, int OC);
 void SparseLinear(float* out, const float* X, const SparseWeights& w, const float* b, int B,
                   float* scratch);
