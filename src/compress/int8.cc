@@ -75,6 +75,8 @@ Int8Weights QuantizeLinear(const float* W, int IC, int OC, QuantRange range) {
 void PackInt8(Int8Weights& w) {
   const int K4 = (w.IC + 3) / 4, OB = (w.OC + 15) / 16;
   w.packed.assign(static_cast<size_t>(OB) * K4 * 64, 0);
+  const size_t ld = (static_cast<size_t>(w.IC) + 63) / 64 * 64;
+  w.by_output.assign(w.OC < compress_internal::kInt8FewOutputs ? w.OC * ld : 0, 0);
   w.zero_sum.assign(static_cast<size_t>(w.OC), 0);
   w.mult.assign(static_cast<size_t>(w.OC), 0.0f);
   for (int i = 0; i < w.IC; ++i) {
@@ -82,6 +84,7 @@ void PackInt8(Int8Weights& w) {
       const int8_t q = w.q[static_cast<size_t>(i) * w.OC + o];
       const size_t at = (static_cast<size_t>(o / 16) * K4 + i / 4) * 64 + (o % 16) * 4 + i % 4;
       w.packed[at] = q;
+      if (!w.by_output.empty()) w.by_output[o * ld + i] = q;
       w.zero_sum[static_cast<size_t>(o)] += q;
     }
   }
@@ -95,9 +98,10 @@ void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const
                          int B) {
   using compress_internal::QuantizeInput;
   std::vector<int> xq(static_cast<size_t>(w.IC));
+  const float inv = 1.0f / w.in_scale;
   for (int r = 0; r < B; ++r) {
     const float* x = X + static_cast<size_t>(r) * w.IC;
-    for (int i = 0; i < w.IC; ++i) xq[static_cast<size_t>(i)] = QuantizeInput(x[i], w.in_scale, w.in_zero);
+    for (int i = 0; i < w.IC; ++i) xq[static_cast<size_t>(i)] = QuantizeInput(x[i], inv, w.in_zero);
     for (int o = 0; o < w.OC; ++o) {
       int64_t acc = 0;
       for (int i = 0; i < w.IC; ++i) {

@@ -30,6 +30,8 @@ struct Int8Weights {
   // Derived layout for the kernels (not serialised), built by PackInt8:
   std::vector<int8_t> packed;  // [ceil(OC/16)][ceil(IC/4)][16][4]: for 16 outputs, 4
                                // consecutive inputs per 32-bit lane (zero padded)
+  std::vector<int8_t> by_output;  // [OC][ceil(IC/64)*64]: q transposed, zero padded (used
+                                  // when OC is small: one dot product per output)
   std::vector<int32_t> zero_sum;  // [OC] in_zero * sum_i q[i, o]: removes the zero point
   std::vector<float> mult;        // [OC] in_scale * scale[o]
 };
@@ -55,7 +57,7 @@ Result<Int8Weights> DecodeInt8(std::string_view bytes, int IC, int OC, const std
 // out[B, OC] = b[OC] + dequantised(quantised(X[B, IC]) * q), row-major. `scratch` holds
 // Int8ScratchBytes(B, IC, OC) bytes. Allocates nothing. Equal, bit for bit, to
 // Int8LinearReference on every input. Each input is quantised as
-//   t = x / in_scale, clamped to [-in_zero, 255 - in_zero] (NaN -> -in_zero),
+//   t = x * (1.0f / in_scale), clamped to [-in_zero, 255 - in_zero] (NaN -> -in_zero),
 //   xq = nearbyint(t) + in_zero (round half to even),
 // acc[o] = sum_i (xq[i] - in_zero) * q[i, o] exactly in int32, and
 //   out[o] = fma(float(acc[o]), in_scale * scale[o], b[o]).

@@ -33,7 +33,8 @@ uint8_t* Aligned(void* p) {
 
 // xq[ICp] for one row x[IC]; the padding inputs are 0 (their weights are 0).
 void QuantizeRowPortable(uint8_t* xq, const float* x, const Int8Weights& w) {
-  for (int i = 0; i < w.IC; ++i) xq[i] = static_cast<uint8_t>(QuantizeInput(x[i], w.in_scale, w.in_zero));
+  const float inv = 1.0f / w.in_scale;
+  for (int i = 0; i < w.IC; ++i) xq[i] = static_cast<uint8_t>(QuantizeInput(x[i], inv, w.in_zero));
   for (int i = w.IC; i < PaddedInputs(w.IC); ++i) xq[i] = 0;
 }
 
@@ -61,14 +62,14 @@ __mmask16 Mask(int n) { return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask
 
 // As QuantizeRowPortable, 16 inputs at a time.
 void QuantizeRowVnni(uint8_t* xq, const float* x, const Int8Weights& w) {
-  const __m512 s = _mm512_set1_ps(w.in_scale);
+  const __m512 inv = _mm512_set1_ps(1.0f / w.in_scale);
   const __m512 lo = _mm512_set1_ps(static_cast<float>(-w.in_zero));
   const __m512 hi = _mm512_set1_ps(static_cast<float>(255 - w.in_zero));
   const __m512i zero = _mm512_set1_epi32(w.in_zero);
   const int ICp = PaddedInputs(w.IC);
   for (int i = 0; i < ICp; i += 16) {
     const __mmask16 m = Mask(w.IC - i);
-    __m512 t = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), s);
+    __m512 t = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv);
     t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, lo, _CMP_GE_OQ), lo, t);  // NaN -> lo
     t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, hi, _CMP_GT_OQ), t, hi);
     __m512i q = _mm512_add_epi32(
@@ -126,11 +127,36 @@ void TileRow(float* out, const uint8_t* xq, const Int8Weights& w, const float* b
   }
 }
 
+// Few outputs: each output is a dot product over 64 inputs per vpdpbusd (by_output layout).
+void FewOutputs(float* out, const uint8_t* xq, const Int8Weights& w, const float* b, int B) {
+  const int ICp = PaddedInputs(w.IC);
+  const size_t ld = (static_cast<size_t>(w.IC) + 63) / 64 * 64;
+  for (int r = 0; r < B; ++r) {
+    const uint8_t* x = xq + static_cast<size_t>(r) * ICp;
+    for (int o = 0; o < w.OC; ++o) {
+      const int8_t* q = w.by_output.data() + o * ld;
+      __m512i acc = _mm512_setzero_si512();
+      for (int i = 0; i < ICp; i += 64) {
+        const int n = ICp - i;
+        const __mmask64 m = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+        acc = _mm512_dpbusd_epi32(acc, _mm512_maskz_loadu_epi8(m, x + i), _mm512_loadu_si512(q + i));
+      }
+      const int32_t s = _mm512_reduce_add_epi32(acc) - w.zero_sum[static_cast<size_t>(o)];
+      out[static_cast<size_t>(r) * w.OC + o] =
+          std::fma(static_cast<float>(s), w.mult[static_cast<size_t>(o)], b[o]);
+    }
+  }
+}
+
 void LinearVnni(float* out, const float* X, const Int8Weights& w, const float* b, int B,
                 uint8_t* xq) {
   const int ICp = PaddedInputs(w.IC);
   for (int r = 0; r < B; ++r) {
     QuantizeRowVnni(xq + static_cast<size_t>(r) * ICp, X + static_cast<size_t>(r) * w.IC, w);
+  }
+  if (w.OC < kInt8FewOutputs) {
+    FewOutputs(out, xq, w, b, B);
+    return;
   }
   int r = 0;
   for (; r + 4 <= B; r += 4) TileRow<4>(out, xq, w, b, r);

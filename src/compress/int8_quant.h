@@ -8,10 +8,14 @@
 
 namespace ming::compress_internal {
 
-// xq in [0, 255] for x, as documented at Int8Linear.
-inline int QuantizeInput(float x, float in_scale, int32_t in_zero) {
+// Layers with fewer outputs than this use one dot product per output (Int8Weights::by_output).
+constexpr int kInt8FewOutputs = 8;
+
+// xq in [0, 255] for x, as documented at Int8Linear; inv = 1.0f / in_scale (a product is
+// much cheaper than a division in the vector kernel).
+inline int QuantizeInput(float x, float inv, int32_t in_zero) {
   const float lo = static_cast<float>(-in_zero), hi = static_cast<float>(255 - in_zero);
-  float t = x / in_scale;
+  float t = x * inv;
   if (!(t >= lo)) t = lo;  // also NaN
   if (t > hi) t = hi;
   return static_cast<int>(std::nearbyint(t)) + in_zero;

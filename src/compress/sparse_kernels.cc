@@ -27,16 +27,22 @@ constexpr int kPanel = 32;       // rows per panel (two AVX-512 vectors)
 constexpr int kMinPanelRows = 4;  // fewer rows go one at a time
 constexpr int kFewOutputs = 16;   // below this, one row uses sparse dot products
 
-// out[OC] = b + x W through the input-major layout; zero inputs are skipped.
+// out[OC] = b + x W through the input-major layout. The nonzero inputs are listed first
+// without branches (a branch per input mispredicts on ReLU outputs); nz is scratch [IC].
 void RowScatter(float* __restrict out, const float* __restrict x, const SparseWeights& w,
-                const float* __restrict b) {
+                const float* __restrict b, uint32_t* __restrict nz) {
   std::copy_n(b, w.OC, out);
+  int n = 0;
+  for (int i = 0; i < w.IC; ++i) {
+    nz[n] = static_cast<uint32_t>(i);
+    n += x[i] != 0.0f;
+  }
   const uint32_t* ptr = w.in_ptr.data();
   const uint16_t* oi = w.in_out.data();
   const float* v = w.in_val.data();
-  for (int i = 0; i < w.IC; ++i) {
+  for (int j = 0; j < n; ++j) {
+    const uint32_t i = nz[j];
     const float xi = x[i];
-    if (xi == 0.0f) continue;
     const uint32_t end = ptr[i + 1];
     uint32_t k = ptr[i];
     for (; k + 4 <= end; k += 4) {  // outputs within one input are distinct: no hazards
@@ -66,11 +72,11 @@ void RowDot(float* __restrict out, const float* __restrict x, const SparseWeight
   }
 }
 
-void Row(float* out, const float* x, const SparseWeights& w, const float* b) {
+void Row(float* out, const float* x, const SparseWeights& w, const float* b, uint32_t* nz) {
   if (w.OC < kFewOutputs) {
     RowDot(out, x, w, b);
   } else {
-    RowScatter(out, x, w, b);
+    RowScatter(out, x, w, b, nz);
   }
 }
 
@@ -233,8 +239,10 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
   MING_CHECK(SparseHas(path));
   MING_CHECK(w.in_ptr.size() == static_cast<size_t>(w.IC) + 1 && w.in_val.size() == w.val.size());
   if (B < kMinPanelRows) {
+    static_assert(sizeof(float) == sizeof(uint32_t) && alignof(float) == alignof(uint32_t));
+    uint32_t* nz = reinterpret_cast<uint32_t*>(scratch);  // scratch holds only these
     for (int r = 0; r < B; ++r) {
-      Row(out + static_cast<size_t>(r) * w.OC, X + static_cast<size_t>(r) * w.IC, w, b);
+      Row(out + static_cast<size_t>(r) * w.OC, X + static_cast<size_t>(r) * w.IC, w, b, nz);
     }
     return;
   }
@@ -251,7 +259,7 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
 }  // namespace compress_internal
 
 size_t SparseScratchFloats(int B, int IC, int /*OC*/) {
-  if (B < compress_internal::kMinPanelRows) return 0;
+  if (B < compress_internal::kMinPanelRows) return static_cast<size_t>(IC);  // nonzero inputs
   return (static_cast<size_t>(IC) + 16) * compress_internal::kPanel + 16;  // + alignment
 }
 

@@ -130,7 +130,8 @@ TEST(SparseLinear, HandWorkedExample) {
   const float x[] = {1, 5, 2}, b[] = {0.5f, 1.0f};
   for (KernelPath path : Paths()) {
     float out[2];
-    compress_internal::SparseLinearWith(path, out, x, w, b, 1, nullptr);
+    float scratch[3];
+    compress_internal::SparseLinearWith(path, out, x, w, b, 1, scratch);
     EXPECT_EQ(out[0], 5.5f);
     EXPECT_EQ(out[1], -5.0f);
   }
