@@ -70,8 +70,7 @@ void QuantizeRowVnni(uint8_t* xq, const float* x, const Int8Weights& w) {
   for (int i = 0; i < ICp; i += 16) {
     const __mmask16 m = Mask(w.IC - i);
     __m512 t = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv);
-    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, lo, _CMP_GE_OQ), lo, t);  // NaN -> lo
-    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, hi, _CMP_GT_OQ), t, hi);
+    t = _mm512_min_ps(_mm512_max_ps(t, lo), hi);  // vmaxps returns lo where t is NaN
     __m512i q = _mm512_add_epi32(
         _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zero);
     q = _mm512_maskz_mov_epi32(m, q);  // padding inputs are 0

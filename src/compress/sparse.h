@@ -23,16 +23,17 @@ struct SparseWeights {
   std::vector<float> val;     // [nnz] nonzero weights
   // Derived layout for the kernels (not serialised), built by PackSparse: the same entries
   // grouped by input, for single rows (which then skip zero inputs). For input i, entries
-  // in_ptr[i]..in_ptr[i+1] hold the ascending output indices in_out and the values in_val.
+  // in_ptr[i]..in_ptr[i+1] hold the ascending output indices in_out and the values in_val,
+  // padded to a multiple of 4 entries with (OC, 0.0f).
   std::vector<uint32_t> in_ptr;  // [IC + 1]
-  std::vector<uint16_t> in_out;  // [nnz]; OC <= 65536
-  std::vector<float> in_val;     // [nnz]
+  std::vector<uint16_t> in_out;  // [padded nnz]; OC <= 65535
+  std::vector<float> in_val;     // [padded nnz]
   int64_t nnz() const { return static_cast<int64_t>(val.size()); }
 };
 
 // Builds the derived layout from ptr/idx/val. MakeSparse and DecodeSparse call it; call it
 // yourself after filling ptr/idx/val by hand. REQUIRES: ptr/idx/val valid as DecodeSparse
-// checks them, OC <= 65536.
+// checks them, OC <= 65535.
 void PackSparse(SparseWeights& w);
 
 // Keeps exactly the nonzero entries of W[IC, OC] (row-major, input-major as ming stores

@@ -28,10 +28,11 @@ constexpr int kMinPanelRows = 4;  // fewer rows go one at a time
 constexpr int kFewOutputs = 16;   // below this, one row uses sparse dot products
 
 // out[OC] = b + x W through the input-major layout. The nonzero inputs are listed first
-// without branches (a branch per input mispredicts on ReLU outputs); nz is scratch [IC].
+// without branches (a branch per input mispredicts on ReLU outputs); each input's entries
+// come in fours, the padding adding 0 into acc[OC]. nz [IC] and acc [OC + 1] are scratch.
 void RowScatter(float* __restrict out, const float* __restrict x, const SparseWeights& w,
-                const float* __restrict b, uint32_t* __restrict nz) {
-  std::copy_n(b, w.OC, out);
+                const float* __restrict b, uint32_t* __restrict nz, float* __restrict acc) {
+  std::copy_n(b, w.OC, acc);
   int n = 0;
   for (int i = 0; i < w.IC; ++i) {
     nz[n] = static_cast<uint32_t>(i);
@@ -43,16 +44,14 @@ void RowScatter(float* __restrict out, const float* __restrict x, const SparseWe
   for (int j = 0; j < n; ++j) {
     const uint32_t i = nz[j];
     const float xi = x[i];
-    const uint32_t end = ptr[i + 1];
-    uint32_t k = ptr[i];
-    for (; k + 4 <= end; k += 4) {  // outputs within one input are distinct: no hazards
-      out[oi[k]] += xi * v[k];
-      out[oi[k + 1]] += xi * v[k + 1];
-      out[oi[k + 2]] += xi * v[k + 2];
-      out[oi[k + 3]] += xi * v[k + 3];
+    for (uint32_t k = ptr[i]; k < ptr[i + 1]; k += 4) {  // outputs of one input are distinct
+      acc[oi[k]] += xi * v[k];
+      acc[oi[k + 1]] += xi * v[k + 1];
+      acc[oi[k + 2]] += xi * v[k + 2];
+      acc[oi[k + 3]] += xi * v[k + 3];
     }
-    for (; k < end; ++k) out[oi[k]] += xi * v[k];
   }
+  std::copy_n(acc, w.OC, out);
 }
 
 // out[OC] = b + x W as one sparse dot product per output (compressed rows).
@@ -72,11 +71,12 @@ void RowDot(float* __restrict out, const float* __restrict x, const SparseWeight
   }
 }
 
-void Row(float* out, const float* x, const SparseWeights& w, const float* b, uint32_t* nz) {
+void Row(float* out, const float* x, const SparseWeights& w, const float* b, uint32_t* nz,
+         float* acc) {
   if (w.OC < kFewOutputs) {
     RowDot(out, x, w, b);
   } else {
-    RowScatter(out, x, w, b, nz);
+    RowScatter(out, x, w, b, nz, acc);
   }
 }
 
@@ -237,12 +237,13 @@ bool SparseHas(KernelPath path) {
 void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseWeights& w,
                       const float* b, int B, float* scratch) {
   MING_CHECK(SparseHas(path));
-  MING_CHECK(w.in_ptr.size() == static_cast<size_t>(w.IC) + 1 && w.in_val.size() == w.val.size());
+  MING_CHECK(w.in_ptr.size() == static_cast<size_t>(w.IC) + 1 && w.in_val.size() >= w.val.size());
   if (B < kMinPanelRows) {
     static_assert(sizeof(float) == sizeof(uint32_t) && alignof(float) == alignof(uint32_t));
-    uint32_t* nz = reinterpret_cast<uint32_t*>(scratch);  // scratch holds only these
+    uint32_t* nz = reinterpret_cast<uint32_t*>(scratch);  // [IC] only ever used as such
+    float* acc = scratch + w.IC;
     for (int r = 0; r < B; ++r) {
-      Row(out + static_cast<size_t>(r) * w.OC, X + static_cast<size_t>(r) * w.IC, w, b, nz);
+      Row(out + static_cast<size_t>(r) * w.OC, X + static_cast<size_t>(r) * w.IC, w, b, nz, acc);
     }
     return;
   }
@@ -258,8 +259,9 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
 
 }  // namespace compress_internal
 
-size_t SparseScratchFloats(int B, int IC, int /*OC*/) {
-  if (B < compress_internal::kMinPanelRows) return static_cast<size_t>(IC);  // nonzero inputs
+size_t SparseScratchFloats(int B, int IC, int OC) {
+  // One row at a time: the nonzero inputs' indices [IC] and the sums [OC + 1].
+  if (B < compress_internal::kMinPanelRows) return static_cast<size_t>(IC) + OC + 1;
   return (static_cast<size_t>(IC) + 16) * compress_internal::kPanel + 16;  // + alignment
 }
 
