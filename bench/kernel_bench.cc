@@ -179,15 +179,17 @@ double Median(std::vector<double> v) {
 struct Row {
   std::string net, what, path;
   double density;
-  double value;  // us per row for single rows, us per 1024 rows for batches
+  double value;  // median: us per row for single rows, us per 1024 rows for batches
+  double best;   // the fastest repetition (less sensitive to a busy machine)
 };
 std::vector<Row> g_rows;
 
 void Emit(const std::string& net, const std::string& what, const std::string& path, double density,
-          double value) {
-  g_rows.push_back({net, what, path, density, value});
+          double value, double best) {
+  g_rows.push_back({net, what, path, density, value, best});
   if (g_json) {
-    nlohmann::json j = {{"net", net}, {"what", what}, {"path", path}, {"density", density}, {"us", value}};
+    nlohmann::json j = {{"net", net},          {"what", what}, {"path", path},
+                        {"density", density},  {"median", value}, {"best", best}};
     std::printf("%s\n", j.dump().c_str());
   }
 }
@@ -211,7 +213,7 @@ void RunCases(std::vector<Case>& cases) {
   for (int rep = 0; rep < g_reps; ++rep) {
     for (Case& c : cases) c.t.push_back(TimeOnce(c.fn, c.calls) * c.scale);
   }
-  for (Case& c : cases) Emit(c.net, c.what, c.path, c.density, Median(c.t));
+  for (Case& c : cases) Emit(c.net, c.what, c.path, c.density, Median(c.t), *std::min_element(c.t.begin(), c.t.end()));
 }
 
 std::string Dens(double d) {
@@ -264,8 +266,8 @@ void BenchNet(const Net& n) {
     err = std::max(err, std::fabs(double{out[static_cast<size_t>(r)]} - ref[static_cast<size_t>(r)]));
     sd += (ref[static_cast<size_t>(r)] - mean) * (ref[static_cast<size_t>(r)] - mean) / kRows;
   }
-  Emit(n.name, "int8_max_abs_error", "int8", 1.0, err);
-  Emit(n.name, "output_sd", "dense", 1.0, std::sqrt(sd));
+  Emit(n.name, "int8_max_abs_error", "int8", 1.0, err, err);
+  Emit(n.name, "output_sd", "dense", 1.0, std::sqrt(sd), std::sqrt(sd));
 }
 
 // Dense vs sparse per layer shape (inputs: the net's real activations into that layer).
@@ -330,11 +332,18 @@ void BenchLayers(const Net& n) {
   RunCases(cases);
 }
 
-double Find(const std::string& net, const std::string& what, const std::string& path, double d) {
+const Row& Find(const std::string& net, const std::string& what, const std::string& path, double d) {
+  static const Row kNone{};
   for (const Row& r : g_rows) {
-    if (r.net == net && r.what == what && r.path == path && r.density == d) return r.value;
+    if (r.net == net && r.what == what && r.path == path && r.density == d) return r;
   }
-  return 0.0;
+  return kNone;
+}
+
+// "median (best)" and the dense/this ratios of both.
+void Cell(const Row& dense, const Row& r, bool ratio) {
+  std::printf(" %.3f (%.3f) |", r.value, r.best);
+  if (ratio) std::printf(" %.2fx (%.2fx) |", dense.value / r.value, dense.best / r.best);
 }
 
 void PrintTables(const std::vector<Net>& nets) {
@@ -342,21 +351,29 @@ void PrintTables(const std::vector<Net>& nets) {
     const std::string nm = n.name;
     std::printf("\n## %s (%d", n.name, n.inputs);
     for (int h : n.hidden) std::printf("-%d", h);
-    std::printf("-1), one thread, median of %d\n\n", g_reps);
-    const double plan = Find(nm, "row", "dense_plan", 1.0), sg = Find(nm, "batch1024", "dense_sgemm", 1.0);
-    std::printf("| kernel | density | single row (us) | dense Plan / this | batch 1024 (us) | sgemm / this |\n");
+    std::printf("-1): median (fastest) of %d repetitions, one thread\n\n", g_reps);
+    const Row& plan = Find(nm, "row", "dense_plan", 1.0);
+    const Row& sg = Find(nm, "batch1024", "dense_sgemm", 1.0);
+    std::printf("| kernel | density | single row (us) | dense Plan / this | 1024 rows (us) | sgemm / this |\n");
     std::printf("|---|---:|---:|---:|---:|---:|\n");
-    std::printf("| dense (Plan B=1; cblas_sgemm) | 1 | %.3f | 1.00x | %.1f | 1.00x |\n", plan, sg);
+    std::printf("| dense: Plan B=1; sgemm | 1 |");
+    Cell(plan, plan, true);
+    Cell(sg, sg, true);
+    std::printf("\n");
     for (double d : kDensities) {
-      const double r = Find(nm, "row", "sparse", d), b = Find(nm, "batch1024", "sparse", d);
-      std::printf("| sparse | %s | %.3f | %.2fx | %.1f | %.2fx |\n", Dens(d).c_str(), r, plan / r, b, sg / b);
+      std::printf("| sparse | %s |", Dens(d).c_str());
+      Cell(plan, Find(nm, "row", "sparse", d), true);
+      Cell(sg, Find(nm, "batch1024", "sparse", d), true);
+      std::printf("\n");
     }
-    const double ir = Find(nm, "row", "int8", 1.0), ib = Find(nm, "batch1024", "int8", 1.0);
-    std::printf("| int8 | 1 | %.3f | %.2fx | %.1f | %.2fx |\n", ir, plan / ir, ib, sg / ib);
-    std::printf("\nint8 stack vs float stack: max |error| %.4g (output sd %.4g)\n",
-                Find(nm, "int8_max_abs_error", "int8", 1.0), Find(nm, "output_sd", "dense", 1.0));
+    std::printf("| int8 | 1 |");
+    Cell(plan, Find(nm, "row", "int8", 1.0), true);
+    Cell(sg, Find(nm, "batch1024", "int8", 1.0), true);
+    std::printf("\n\nint8 stack vs float stack on the 1024 rows: max |error| %.4g (output sd %.4g)\n",
+                Find(nm, "int8_max_abs_error", "int8", 1.0).value, Find(nm, "output_sd", "dense", 1.0).value);
   }
-  std::printf("\n## Per layer: dense time / sparse time (>1: sparse faster)\n\n| layer | what | dense (us) |");
+  std::printf("\n## Per layer: dense time / sparse time, median (fastest); > 1: sparse is faster\n\n");
+  std::printf("| net | layer | dense (us) |");
   for (double d : kDensities) std::printf(" %s |", Dens(d).c_str());
   std::printf("\n|---|---|---:|");
   for (size_t i = 0; i < std::size(kDensities); ++i) std::printf("---:|");
@@ -365,7 +382,10 @@ void PrintTables(const std::vector<Net>& nets) {
     if (r.path != "dense_plan" && r.path != "dense_sgemm") continue;
     if (r.what.rfind("layer_", 0) != 0) continue;
     std::printf("| %s | %s | %.3f |", r.net.c_str(), r.what.c_str(), r.value);
-    for (double d : kDensities) std::printf(" %.2fx |", r.value / Find(r.net, r.what, "sparse", d));
+    for (double d : kDensities) {
+      const Row& s = Find(r.net, r.what, "sparse", d);
+      std::printf(" %.2f (%.2f) |", r.value / s.value, r.best / s.best);
+    }
     std::printf("\n");
   }
 }

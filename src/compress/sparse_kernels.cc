@@ -238,7 +238,7 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
                       const float* b, int B, float* scratch) {
   MING_CHECK(SparseHas(path));
   MING_CHECK(w.in_ptr.size() == static_cast<size_t>(w.IC) + 1 && w.in_val.size() >= w.val.size());
-  if (B < kMinPanelRows) {
+  if (B < kMinPanelRows || w.OC < kFewOutputs) {  // few outputs: transposing costs more
     static_assert(sizeof(float) == sizeof(uint32_t) && alignof(float) == alignof(uint32_t));
     uint32_t* nz = reinterpret_cast<uint32_t*>(scratch);  // [IC] only ever used as such
     float* acc = scratch + w.IC;
@@ -261,7 +261,9 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
 
 size_t SparseScratchFloats(int B, int IC, int OC) {
   // One row at a time: the nonzero inputs' indices [IC] and the sums [OC + 1].
-  if (B < compress_internal::kMinPanelRows) return static_cast<size_t>(IC) + OC + 1;
+  if (B < compress_internal::kMinPanelRows || OC < compress_internal::kFewOutputs) {
+    return static_cast<size_t>(IC) + OC + 1;
+  }
   return (static_cast<size_t>(IC) + 16) * compress_internal::kPanel + 16;  // + alignment
 }
 
