@@ -158,10 +158,30 @@ Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC,
   return w;
 }
 
+namespace {
+
+double Density(int IC, int OC, int64_t nnz) {
+  const double cells = static_cast<double>(IC) * static_cast<double>(OC);
+  return cells > 0.0 ? static_cast<double>(nnz) / cells : 0.0;
+}
+
+}  // namespace
+
+// Crossovers measured by bench/kernel_bench (docs/benchmarks.md, "Compressed-layer
+// kernels"): for chunks of 256 rows the panel kernel beats cblas_sgemm below about half
+// density on every shape with >= 16 outputs (dense/sparse 1.05-1.47x at 0.5, 0.63-0.83x at
+// 1); layers with fewer outputs run row by row and win below about 0.3. For one row the
+// dense kernel (zero-skipping AVX-512 rows) wins down to about 5% density on 64x256 and
+// 256x256, and on narrower layers at every density measured.
 bool PreferSparse(int IC, int OC, int64_t nnz) {
-  // Provisional: replaced by the measured crossover.
-  const double density = IC > 0 && OC > 0 ? static_cast<double>(nnz) / (double(IC) * OC) : 0.0;
-  return density <= 0.3;
+  const double d = Density(IC, OC, nnz);
+  return OC >= 16 ? d <= 0.4 : d <= 0.3;
+}
+
+bool PreferSparseSingleRow(int IC, int OC, int64_t nnz) {
+  const double d = Density(IC, OC, nnz);
+  if (OC < 16) return d <= 0.1;
+  return static_cast<int64_t>(IC) * OC >= 16384 && d <= 0.05;
 }
 
 }  // namespace ming

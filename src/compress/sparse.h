@@ -58,7 +58,10 @@ void SparseLinear(float* out, const float* X, const SparseWeights& w, const floa
                   float* scratch);
 
 // Whether the sparse kernel beats the dense one for a layer of this shape and nonzero count
-// (a measured crossover, see docs/benchmarks.md).
+// (a measured crossover, see docs/benchmarks.md): PreferSparse for batches (chunks of 256
+// rows, against cblas_sgemm), PreferSparseSingleRow for one row (against the Plan's
+// zero-skipping matrix-vector loop, which is hard to beat: it needs about 5% density).
 bool PreferSparse(int IC, int OC, int64_t nnz);
+bool PreferSparseSingleRow(int IC, int OC, int64_t nnz);
 
 }  // namespace ming
