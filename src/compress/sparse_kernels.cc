@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "compress/kernels.h"
@@ -29,20 +30,21 @@ constexpr int kFewOutputs = 16;   // below this, one row uses sparse dot product
 
 // out[OC] = b + x W through the input-major layout. The nonzero inputs are listed first
 // without branches (a branch per input mispredicts on ReLU outputs); each input's entries
-// come in fours, the padding adding 0 into acc[OC]. nz [IC] and acc [OC + 1] are scratch.
+// come in fours, the padding adding 0 into acc[OC]. nz [IC] and acc [OC + 1] are scratch;
+// nz holds input indices as the bits of floats (bit_cast: plain moves, no type punning).
 void RowScatter(float* __restrict out, const float* __restrict x, const SparseWeights& w,
-                const float* __restrict b, uint32_t* __restrict nz, float* __restrict acc) {
+                const float* __restrict b, float* __restrict nz, float* __restrict acc) {
   std::copy_n(b, w.OC, acc);
   int n = 0;
   for (int i = 0; i < w.IC; ++i) {
-    nz[n] = static_cast<uint32_t>(i);
+    nz[n] = std::bit_cast<float>(static_cast<uint32_t>(i));
     n += x[i] != 0.0f;
   }
   const uint32_t* ptr = w.in_ptr.data();
   const uint16_t* oi = w.in_out.data();
   const float* v = w.in_val.data();
   for (int j = 0; j < n; ++j) {
-    const uint32_t i = nz[j];
+    const uint32_t i = std::bit_cast<uint32_t>(nz[j]);
     const float xi = x[i];
     for (uint32_t k = ptr[i]; k < ptr[i + 1]; k += 4) {  // outputs of one input are distinct
       acc[oi[k]] += xi * v[k];
@@ -71,7 +73,7 @@ void RowDot(float* __restrict out, const float* __restrict x, const SparseWeight
   }
 }
 
-void Row(float* out, const float* x, const SparseWeights& w, const float* b, uint32_t* nz,
+void Row(float* out, const float* x, const SparseWeights& w, const float* b, float* nz,
          float* acc) {
   if (w.OC < kFewOutputs) {
     RowDot(out, x, w, b);
@@ -239,8 +241,7 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
   MING_CHECK(SparseHas(path));
   MING_CHECK(w.in_ptr.size() == static_cast<size_t>(w.IC) + 1 && w.in_val.size() >= w.val.size());
   if (B < kMinPanelRows || w.OC < kFewOutputs) {  // few outputs: transposing costs more
-    static_assert(sizeof(float) == sizeof(uint32_t) && alignof(float) == alignof(uint32_t));
-    uint32_t* nz = reinterpret_cast<uint32_t*>(scratch);  // [IC] only ever used as such
+    float* nz = scratch;
     float* acc = scratch + w.IC;
     for (int r = 0; r < B; ++r) {
       Row(out + static_cast<size_t>(r) * w.OC, X + static_cast<size_t>(r) * w.IC, w, b, nz, acc);
