@@ -16,7 +16,7 @@ namespace ming {
 using compress_internal::ByteReader;
 
 SparseWeights MakeSparse(const float* W, int IC, int OC) {
-  MING_CHECK(IC >= 0 && OC >= 0 && IC <= 65536 && OC <= 65535);
+  MING_CHECK(IC >= 0 && OC >= 0 && IC <= 65536 && OC <= kSparseMaxOutputs);
   SparseWeights w;
   w.IC = IC;
   w.OC = OC;
@@ -35,16 +35,19 @@ SparseWeights MakeSparse(const float* W, int IC, int OC) {
 }
 
 void PackSparse(SparseWeights& w) {
-  MING_CHECK(w.OC <= 65535);
-  // Group sizes, each padded to a multiple of 4 with entries (OC, 0) that the single-row
-  // kernel adds into a spare slot: its inner loop then needs no remainder loop.
+  MING_CHECK(w.OC <= kSparseMaxOutputs);
+  // Group sizes, each padded to a multiple of 4 with entries (OC + s, 0), s in 0..15, that
+  // the single-row kernel adds into spare slots: its inner loop then needs no remainder
+  // loop, and spreading the padding over 16 slots keeps it from forming one long chain of
+  // dependent read-modify-writes.
   std::vector<uint32_t> count(static_cast<size_t>(w.IC), 0);
   for (uint16_t i : w.idx) ++count[i];
   w.in_ptr.assign(static_cast<size_t>(w.IC) + 1, 0);
   for (int i = 0; i < w.IC; ++i) {
     w.in_ptr[i + size_t{1}] = w.in_ptr[static_cast<size_t>(i)] + (count[static_cast<size_t>(i)] + 3) / 4 * 4;
   }
-  w.in_out.assign(w.in_ptr.back(), static_cast<uint16_t>(w.OC));
+  w.in_out.resize(w.in_ptr.back());
+  for (size_t k = 0; k < w.in_out.size(); ++k) w.in_out[k] = static_cast<uint16_t>(w.OC + k % 16);
   w.in_val.assign(w.in_ptr.back(), 0.0f);
   std::vector<uint32_t> next(w.in_ptr.begin(), w.in_ptr.end() - 1);
   // Walking outputs in order keeps each input's output list ascending.
@@ -109,9 +112,10 @@ Status CheckOutput(const SparseWeights& w, int o, const std::string& where) {
 
 Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC,
                                    const std::string& where) {
-  if (IC < 0 || OC < 0 || IC > 65536 || OC > 65535) {
+  if (IC < 0 || OC < 0 || IC > 65536 || OC > kSparseMaxOutputs) {
     return Bad(where, "layer shape " + std::to_string(IC) + "x" + std::to_string(OC) +
-                          " is outside 0..65536 inputs, 0..65535 outputs");
+                          " is outside 0..65536 inputs, 0.." + std::to_string(kSparseMaxOutputs) +
+                          " outputs");
   }
   ByteReader r(bytes);
   uint32_t ic = 0, oc = 0, nnz = 0;

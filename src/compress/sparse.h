@@ -16,6 +16,9 @@
 
 namespace ming {
 
+// The most outputs a sparse layer may have (the single-row layout needs 16 spare indices).
+constexpr int kSparseMaxOutputs = 65520;
+
 struct SparseWeights {
   int IC = 0, OC = 0;
   std::vector<uint32_t> ptr;  // [OC + 1], ptr[0] = 0, non-decreasing, ptr[OC] = nnz
@@ -24,20 +27,20 @@ struct SparseWeights {
   // Derived layout for the kernels (not serialised), built by PackSparse: the same entries
   // grouped by input, for single rows (which then skip zero inputs). For input i, entries
   // in_ptr[i]..in_ptr[i+1] hold the ascending output indices in_out and the values in_val,
-  // padded to a multiple of 4 entries with (OC, 0.0f).
+  // padded to a multiple of 4 entries with (OC + s, 0.0f), s in 0..15.
   std::vector<uint32_t> in_ptr;  // [IC + 1]
-  std::vector<uint16_t> in_out;  // [padded nnz]; OC <= 65535
+  std::vector<uint16_t> in_out;  // [padded nnz]; OC <= kSparseMaxOutputs
   std::vector<float> in_val;     // [padded nnz]
   int64_t nnz() const { return static_cast<int64_t>(val.size()); }
 };
 
 // Builds the derived layout from ptr/idx/val. MakeSparse and DecodeSparse call it; call it
 // yourself after filling ptr/idx/val by hand. REQUIRES: ptr/idx/val valid as DecodeSparse
-// checks them, OC <= 65535.
+// checks them, OC <= kSparseMaxOutputs.
 void PackSparse(SparseWeights& w);
 
 // Keeps exactly the nonzero entries of W[IC, OC] (row-major, input-major as ming stores
-// weights; -0.0 counts as zero). REQUIRES: IC <= 65536, OC <= 65536.
+// weights; -0.0 counts as zero). REQUIRES: IC <= 65536, OC <= kSparseMaxOutputs.
 SparseWeights MakeSparse(const float* W, int IC, int OC);
 // W[IC, OC] with zeros where no entry is stored.
 void SparseToDense(const SparseWeights& w, float* W);

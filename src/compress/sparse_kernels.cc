@@ -30,7 +30,7 @@ constexpr int kFewOutputs = 16;   // below this, one row uses sparse dot product
 
 // out[OC] = b + x W through the input-major layout. The nonzero inputs are listed first
 // without branches (a branch per input mispredicts on ReLU outputs); each input's entries
-// come in fours, the padding adding 0 into acc[OC]. nz [IC] and acc [OC + 1] are scratch;
+// come in fours, the padding adding 0 into acc[OC..OC+16). nz [IC], acc [OC + 16] are scratch;
 // nz holds input indices as the bits of floats (bit_cast: plain moves, no type punning).
 void RowScatter(float* __restrict out, const float* __restrict x, const SparseWeights& w,
                 const float* __restrict b, float* __restrict nz, float* __restrict acc) {
@@ -261,9 +261,9 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
 }  // namespace compress_internal
 
 size_t SparseScratchFloats(int B, int IC, int OC) {
-  // One row at a time: the nonzero inputs' indices [IC] and the sums [OC + 1].
+  // One row at a time: the nonzero inputs' indices [IC] and the sums [OC + 16].
   if (B < compress_internal::kMinPanelRows || OC < compress_internal::kFewOutputs) {
-    return static_cast<size_t>(IC) + OC + 1;
+    return static_cast<size_t>(IC) + OC + 16;
   }
   return (static_cast<size_t>(IC) + 16) * compress_internal::kPanel + 16;  // + alignment
 }
