@@ -173,14 +173,14 @@ double Density(int IC, int OC, int64_t nnz) {
 
 // Crossovers measured by bench/kernel_bench (docs/benchmarks.md, "Compressed-layer
 // kernels"). Chunks of 256 rows against cblas_sgemm: layers with >= 16 outputs (panel
-// kernel) gain 1.09-1.37x at density 0.5 and lose (0.60-0.73x) at 1; layers with fewer
-// outputs run one sparse dot product per row and need about 0.07 (256x1: 0.94x at 0.1,
-// 1.37x at 0.05). One row against the Plan's zero-skipping AVX-512 loop: 64x256 and
+// kernel) gain 1.01-1.52x at density 0.5 and lose (0.60-0.73x) at 1, so 0.4 leaves a
+// margin; layers with fewer outputs run one sparse dot product per row and need about 0.07
+// (256x1: 0.95x at 0.1, 1.38x at 0.05). One row against the Plan's zero-skipping AVX-512 loop: 64x256 and
 // 256x256 break even at about 0.06 (0.74-0.76x at 0.1, 1.07-1.23x at 0.05), narrower layers
 // with >= 16 outputs never do, and one-output layers do at about 0.2.
 bool PreferSparse(int IC, int OC, int64_t nnz) {
   const double d = Density(IC, OC, nnz);
-  return OC >= 16 ? d <= 0.5 : d <= 0.07;
+  return OC >= 16 ? d <= 0.4 : d <= 0.07;
 }
 
 bool PreferSparseSingleRow(int IC, int OC, int64_t nnz) {

@@ -303,9 +303,9 @@ TEST(SparseFormat, EmptyLayers) {
 TEST(PreferSparse, FollowsTheMeasuredCrossovers) {
   EXPECT_TRUE(PreferSparse(256, 256, 0));
   EXPECT_TRUE(PreferSparse(256, 256, 256 * 256 / 10));
-  EXPECT_TRUE(PreferSparse(64, 256, 64 * 256 / 2));
+  EXPECT_TRUE(PreferSparse(64, 256, 64 * 256 * 3 / 10));
   EXPECT_FALSE(PreferSparse(256, 256, 256 * 256));
-  EXPECT_FALSE(PreferSparse(64, 256, 64 * 256 * 3 / 4));
+  EXPECT_FALSE(PreferSparse(64, 256, 64 * 256 * 6 / 10));
   EXPECT_TRUE(PreferSparse(256, 1, 256 / 20));
   EXPECT_FALSE(PreferSparse(256, 1, 256 / 5));
   EXPECT_TRUE(PreferSparseSingleRow(256, 256, 256 * 256 / 20));
