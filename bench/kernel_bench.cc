@@ -13,15 +13,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cmath>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "compress/int8.h"
 #include "compress/sparse.h"
@@ -64,7 +63,8 @@ std::vector<DenseLayer> MakeLayers(const Net& n, double density, uint64_t seed) 
     DenseLayer d{widths[l], widths[l + 1], {}, {}};
     d.W.resize(static_cast<size_t>(d.IC) * d.OC);
     const double sd = std::sqrt(2.0 / d.IC);
-    for (float& w : d.W) w = rng.UniformDouble() < density ? static_cast<float>(sd * rng.Normal()) : 0.0f;
+    for (float& w : d.W)
+      w = rng.UniformDouble() < density ? static_cast<float>(sd * rng.Normal()) : 0.0f;
     d.b.resize(static_cast<size_t>(d.OC));
     for (float& b : d.b) b = static_cast<float>(0.1 * rng.Normal());
     layers.push_back(std::move(d));
@@ -79,7 +79,8 @@ std::vector<float> MakeInputs(const Net& n, int rows, uint64_t seed) {
   for (int r = 0; r < rows; ++r) {
     float* x = &X[static_cast<size_t>(r) * n.inputs];
     for (int i = 0; i < n.numeric; ++i) x[i] = static_cast<float>(rng.Normal());
-    for (int g = n.numeric; g < n.inputs; g += 8) x[g + rng.UniformInt(std::min(8, n.inputs - g))] = 1.0f;
+    for (int g = n.numeric; g < n.inputs; g += 8)
+      x[g + rng.UniformInt(std::min(8, n.inputs - g))] = 1.0f;
   }
   return X;
 }
@@ -121,11 +122,13 @@ void RunStack(Stack& s, Kind kind, const float* X, int B, float* out) {
     } else if (kind == Kind::kInt8) {
       Int8Linear(dst, in, s.int8[l], d.b.data(), B, s.bscratch.data());
     } else {  // as Plan::Linear does for B > 1
-      for (int r = 0; r < B; ++r) std::copy_n(d.b.data(), d.OC, dst + static_cast<size_t>(r) * d.OC);
+      for (int r = 0; r < B; ++r)
+        std::copy_n(d.b.data(), d.OC, dst + static_cast<size_t>(r) * d.OC);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d.OC, d.IC, 1.0f, in, d.IC,
                   d.W.data(), d.OC, 1.0f, dst, d.OC);
     }
-    if (!last) activation_forward(dst, dst, static_cast<int64_t>(B) * d.OC, Activation::kRelu, 0.0f);
+    if (!last)
+      activation_forward(dst, dst, static_cast<int64_t>(B) * d.OC, Activation::kRelu, 0.0f);
     in = dst;
   }
 }
@@ -154,7 +157,8 @@ Stack MakeStack(const Net& n, std::vector<DenseLayer> layers, const std::vector<
     for (int r = 0; r < rows; ++r) {
       for (int o = 0; o < d.OC; ++o) {
         float v = d.b[static_cast<size_t>(o)];
-        for (int i = 0; i < d.IC; ++i) v += in[static_cast<size_t>(r) * d.IC + i] * d.W[static_cast<size_t>(i) * d.OC + o];
+        for (int i = 0; i < d.IC; ++i)
+          v += in[static_cast<size_t>(r) * d.IC + i] * d.W[static_cast<size_t>(i) * d.OC + o];
         next[static_cast<size_t>(r) * d.OC + o] = std::max(v, 0.0f);
       }
     }
@@ -188,8 +192,8 @@ void Emit(const std::string& net, const std::string& what, const std::string& pa
           double value, double best) {
   g_rows.push_back({net, what, path, density, value, best});
   if (g_json) {
-    nlohmann::json j = {{"net", net},          {"what", what}, {"path", path},
-                        {"density", density},  {"median", value}, {"best", best}};
+    nlohmann::json j = {{"net", net},         {"what", what},    {"path", path},
+                        {"density", density}, {"median", value}, {"best", best}};
     std::printf("%s\n", j.dump().c_str());
   }
 }
@@ -213,7 +217,8 @@ void RunCases(std::vector<Case>& cases) {
   for (int rep = 0; rep < g_reps; ++rep) {
     for (Case& c : cases) c.t.push_back(TimeOnce(c.fn, c.calls) * c.scale);
   }
-  for (Case& c : cases) Emit(c.net, c.what, c.path, c.density, Median(c.t), *std::min_element(c.t.begin(), c.t.end()));
+  for (Case& c : cases)
+    Emit(c.net, c.what, c.path, c.density, Median(c.t), *std::min_element(c.t.begin(), c.t.end()));
 }
 
 std::string Dens(double d) {
@@ -234,27 +239,64 @@ void BenchNet(const Net& n) {
   const int row_calls = 20000, batch_calls = 10;
   std::vector<Case> cases;
   auto row = [&](int k) { return X.data() + static_cast<size_t>(k % kRows) * F; };
-  cases.push_back({n.name, "row", "dense_plan", 1.0, row_calls, per_row,
-                   [&](int k) { plan.Run(row(k), 1, out.data(), ps); }, {}});
+  cases.push_back({n.name,
+                   "row",
+                   "dense_plan",
+                   1.0,
+                   row_calls,
+                   per_row,
+                   [&](int k) { plan.Run(row(k), 1, out.data(), ps); },
+                   {}});
   for (size_t i = 0; i < stacks.size(); ++i) {
     Stack* st = &stacks[i];
-    cases.push_back({n.name, "row", "sparse", kDensities[i], row_calls, per_row,
-                     [&, st](int k) { RunStack(*st, Kind::kSparse, row(k), 1, out.data()); }, {}});
+    cases.push_back({n.name,
+                     "row",
+                     "sparse",
+                     kDensities[i],
+                     row_calls,
+                     per_row,
+                     [&, st](int k) { RunStack(*st, Kind::kSparse, row(k), 1, out.data()); },
+                     {}});
   }
-  cases.push_back({n.name, "row", "int8", 1.0, row_calls, per_row,
-                   [&](int k) { RunStack(stacks[0], Kind::kInt8, row(k), 1, out.data()); }, {}});
+  cases.push_back({n.name,
+                   "row",
+                   "int8",
+                   1.0,
+                   row_calls,
+                   per_row,
+                   [&](int k) { RunStack(stacks[0], Kind::kInt8, row(k), 1, out.data()); },
+                   {}});
   auto batch = [&](Stack& st, Kind kind) {
-    for (int r = 0; r < kRows; r += kChunk) RunStack(st, kind, X.data() + static_cast<size_t>(r) * F, kChunk, out.data() + r);
+    for (int r = 0; r < kRows; r += kChunk)
+      RunStack(st, kind, X.data() + static_cast<size_t>(r) * F, kChunk, out.data() + r);
   };
-  cases.push_back({n.name, "batch1024", "dense_sgemm", 1.0, batch_calls, per_1024,
-                   [&](int) { batch(stacks[0], Kind::kDense); }, {}});
+  cases.push_back({n.name,
+                   "batch1024",
+                   "dense_sgemm",
+                   1.0,
+                   batch_calls,
+                   per_1024,
+                   [&](int) { batch(stacks[0], Kind::kDense); },
+                   {}});
   for (size_t i = 0; i < stacks.size(); ++i) {
     Stack* st = &stacks[i];
-    cases.push_back({n.name, "batch1024", "sparse", kDensities[i], batch_calls, per_1024,
-                     [&, st](int) { batch(*st, Kind::kSparse); }, {}});
+    cases.push_back({n.name,
+                     "batch1024",
+                     "sparse",
+                     kDensities[i],
+                     batch_calls,
+                     per_1024,
+                     [&, st](int) { batch(*st, Kind::kSparse); },
+                     {}});
   }
-  cases.push_back({n.name, "batch1024", "int8", 1.0, batch_calls, per_1024,
-                   [&](int) { batch(stacks[0], Kind::kInt8); }, {}});
+  cases.push_back({n.name,
+                   "batch1024",
+                   "int8",
+                   1.0,
+                   batch_calls,
+                   per_1024,
+                   [&](int) { batch(stacks[0], Kind::kInt8); },
+                   {}});
   RunCases(cases);
   // Accuracy of the int8 stack against the float stack on the timing rows.
   batch(stacks[0], Kind::kDense);
@@ -263,7 +305,8 @@ void BenchNet(const Net& n) {
   double err = 0.0, sd = 0.0, mean = 0.0;
   for (int r = 0; r < kRows; ++r) mean += ref[static_cast<size_t>(r)] / kRows;
   for (int r = 0; r < kRows; ++r) {
-    err = std::max(err, std::fabs(double{out[static_cast<size_t>(r)]} - ref[static_cast<size_t>(r)]));
+    err =
+        std::max(err, std::fabs(double{out[static_cast<size_t>(r)]} - ref[static_cast<size_t>(r)]));
     sd += (ref[static_cast<size_t>(r)] - mean) * (ref[static_cast<size_t>(r)] - mean) / kRows;
   }
   Emit(n.name, "int8_max_abs_error", "int8", 1.0, err, err);
@@ -276,13 +319,16 @@ void BenchLayers(const Net& n) {
   std::vector<Stack> stacks;
   for (double d : kDensities) stacks.push_back(MakeStack(n, MakeLayers(n, d, 3), calib));
   // Activations into each layer for kChunk rows of the dense net.
-  std::vector<std::vector<float>> acts = {std::vector<float>(calib.begin(), calib.begin() + kChunk * n.inputs)};
+  std::vector<std::vector<float>> acts = {
+      std::vector<float>(calib.begin(), calib.begin() + kChunk * n.inputs)};
   for (const DenseLayer& d : stacks[0].dense) {
     std::vector<float> next(static_cast<size_t>(kChunk) * d.OC);
-    for (int r = 0; r < kChunk; ++r) std::copy_n(d.b.data(), d.OC, &next[static_cast<size_t>(r) * d.OC]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kChunk, d.OC, d.IC, 1.0f, acts.back().data(),
-                d.IC, d.W.data(), d.OC, 1.0f, next.data(), d.OC);
-    activation_forward(next.data(), next.data(), static_cast<int64_t>(next.size()), Activation::kRelu, 0.0f);
+    for (int r = 0; r < kChunk; ++r)
+      std::copy_n(d.b.data(), d.OC, &next[static_cast<size_t>(r) * d.OC]);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kChunk, d.OC, d.IC, 1.0f,
+                acts.back().data(), d.IC, d.W.data(), d.OC, 1.0f, next.data(), d.OC);
+    activation_forward(next.data(), next.data(), static_cast<int64_t>(next.size()),
+                       Activation::kRelu, 0.0f);
     acts.push_back(std::move(next));
   }
   std::vector<Case> cases;
@@ -307,32 +353,59 @@ void BenchLayers(const Net& n) {
     const std::string shape = std::to_string(d0.IC) + "x" + std::to_string(d0.OC);
     const float* A = acts[l].data();
     auto row = [A, IC = d0.IC](int k) { return A + static_cast<size_t>(k % kChunk) * IC; };
-    cases.push_back({n.name, "layer_row " + shape, "dense_plan", 1.0, 20000, 1e6,
-                     [&, l, row](int k) { plans[l].Run(row(k), 1, out.data(), pss[l]); }, {}});
-    cases.push_back({n.name, "layer_batch256 " + shape, "dense_sgemm", 1.0, 50, 1e6,
+    cases.push_back({n.name,
+                     "layer_row " + shape,
+                     "dense_plan",
+                     1.0,
+                     20000,
+                     1e6,
+                     [&, l, row](int k) { plans[l].Run(row(k), 1, out.data(), pss[l]); },
+                     {}});
+    cases.push_back({n.name,
+                     "layer_batch256 " + shape,
+                     "dense_sgemm",
+                     1.0,
+                     50,
+                     1e6,
                      [&, l, A](int) {
                        const DenseLayer& d = stacks[0].dense[l];
-                       for (int r = 0; r < kChunk; ++r) std::copy_n(d.b.data(), d.OC, &out[static_cast<size_t>(r) * d.OC]);
-                       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kChunk, d.OC, d.IC, 1.0f, A,
-                                   d.IC, d.W.data(), d.OC, 1.0f, out.data(), d.OC);
-                     }, {}});
+                       for (int r = 0; r < kChunk; ++r)
+                         std::copy_n(d.b.data(), d.OC, &out[static_cast<size_t>(r) * d.OC]);
+                       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kChunk, d.OC, d.IC,
+                                   1.0f, A, d.IC, d.W.data(), d.OC, 1.0f, out.data(), d.OC);
+                     },
+                     {}});
     for (size_t i = 0; i < stacks.size(); ++i) {
       Stack* st = &stacks[i];
-      cases.push_back({n.name, "layer_row " + shape, "sparse", kDensities[i], 20000, 1e6,
+      cases.push_back({n.name,
+                       "layer_row " + shape,
+                       "sparse",
+                       kDensities[i],
+                       20000,
+                       1e6,
                        [&, st, l, row](int k) {
-                         SparseLinear(out.data(), row(k), st->sparse[l], st->dense[l].b.data(), 1, st->fscratch.data());
-                       }, {}});
-      cases.push_back({n.name, "layer_batch256 " + shape, "sparse", kDensities[i], 50, 1e6,
+                         SparseLinear(out.data(), row(k), st->sparse[l], st->dense[l].b.data(), 1,
+                                      st->fscratch.data());
+                       },
+                       {}});
+      cases.push_back({n.name,
+                       "layer_batch256 " + shape,
+                       "sparse",
+                       kDensities[i],
+                       50,
+                       1e6,
                        [&, st, l, A](int) {
                          SparseLinear(out.data(), A, st->sparse[l], st->dense[l].b.data(), kChunk,
                                       st->fscratch.data());
-                       }, {}});
+                       },
+                       {}});
     }
   }
   RunCases(cases);
 }
 
-const Row& Find(const std::string& net, const std::string& what, const std::string& path, double d) {
+const Row& Find(const std::string& net, const std::string& what, const std::string& path,
+                double d) {
   static const Row kNone{};
   for (const Row& r : g_rows) {
     if (r.net == net && r.what == what && r.path == path && r.density == d) return r;
@@ -354,7 +427,9 @@ void PrintTables(const std::vector<Net>& nets) {
     std::printf("-1): median (fastest) of %d repetitions, one thread\n\n", g_reps);
     const Row& plan = Find(nm, "row", "dense_plan", 1.0);
     const Row& sg = Find(nm, "batch1024", "dense_sgemm", 1.0);
-    std::printf("| kernel | density | single row (us) | dense Plan / this | 1024 rows (us) | sgemm / this |\n");
+    std::printf(
+        "| kernel | density | single row (us) | dense Plan / this | 1024 rows (us) | sgemm / this "
+        "|\n");
     std::printf("|---|---:|---:|---:|---:|---:|\n");
     std::printf("| dense: Plan B=1; sgemm | 1 |");
     Cell(plan, plan, true);
@@ -369,10 +444,13 @@ void PrintTables(const std::vector<Net>& nets) {
     std::printf("| int8 | 1 |");
     Cell(plan, Find(nm, "row", "int8", 1.0), true);
     Cell(sg, Find(nm, "batch1024", "int8", 1.0), true);
-    std::printf("\n\nint8 stack vs float stack on the 1024 rows: max |error| %.4g (output sd %.4g)\n",
-                Find(nm, "int8_max_abs_error", "int8", 1.0).value, Find(nm, "output_sd", "dense", 1.0).value);
+    std::printf(
+        "\n\nint8 stack vs float stack on the 1024 rows: max |error| %.4g (output sd %.4g)\n",
+        Find(nm, "int8_max_abs_error", "int8", 1.0).value,
+        Find(nm, "output_sd", "dense", 1.0).value);
   }
-  std::printf("\n## Per layer: dense time / sparse time, median (fastest); > 1: sparse is faster\n\n");
+  std::printf(
+      "\n## Per layer: dense time / sparse time, median (fastest); > 1: sparse is faster\n\n");
   std::printf("| net | layer | dense (us) |");
   for (double d : kDensities) std::printf(" %s |", Dens(d).c_str());
   std::printf("\n|---|---|---:|");

@@ -94,8 +94,7 @@ void PackInt8(Int8Weights& w) {
   }
 }
 
-void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const float* b,
-                         int B) {
+void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const float* b, int B) {
   using compress_internal::QuantizeInput;
   std::vector<int> xq(static_cast<size_t>(w.IC));
   const float inv = 1.0f / w.in_scale;
@@ -105,7 +104,8 @@ void Int8LinearReference(float* out, const float* X, const Int8Weights& w, const
     for (int o = 0; o < w.OC; ++o) {
       int64_t acc = 0;
       for (int i = 0; i < w.IC; ++i) {
-        acc += int64_t{xq[static_cast<size_t>(i)] - w.in_zero} * w.q[static_cast<size_t>(i) * w.OC + o];
+        acc += int64_t{xq[static_cast<size_t>(i)] - w.in_zero} *
+               w.q[static_cast<size_t>(i) * w.OC + o];
       }
       out[static_cast<size_t>(r) * w.OC + o] =
           std::fma(static_cast<float>(acc), w.in_scale * w.scale[static_cast<size_t>(o)], b[o]);
@@ -141,8 +141,8 @@ Status CheckValues(const Int8Weights& w, const std::string& where) {
   }
   for (size_t o = 0; o < w.scale.size(); ++o) {
     if (!std::isfinite(w.scale[o]) || !(w.scale[o] > 0.0f)) {
-      return Bad(where, "scale of output " + std::to_string(o) + " (" +
-                            std::to_string(w.scale[o]) + ") is not finite and > 0");
+      return Bad(where, "scale of output " + std::to_string(o) + " (" + std::to_string(w.scale[o]) +
+                            ") is not finite and > 0");
     }
   }
   for (size_t k = 0; k < w.q.size(); ++k) {
@@ -188,7 +188,8 @@ Result<Int8Weights> DecodeInt8(std::string_view bytes, int IC, int OC, const std
     r.GetU8(&u);
     q = static_cast<int8_t>(u);
   }
-  if (zero > 255) return Bad(where, "input zero point " + std::to_string(zero) + " is outside 0..255");
+  if (zero > 255)
+    return Bad(where, "input zero point " + std::to_string(zero) + " is outside 0..255");
   MING_RETURN_IF_ERROR(CheckValues(w, where));
   PackInt8(w);
   return w;

@@ -58,7 +58,9 @@ void LinearPortable(float* out, const float* X, const Int8Weights& w, const floa
 }
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
-__mmask16 Mask(int n) { return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
+__mmask16 Mask(int n) {
+  return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+}
 
 // As QuantizeRowPortable, 16 inputs at a time.
 void QuantizeRowVnni(uint8_t* xq, const float* x, const Int8Weights& w) {
@@ -119,10 +121,17 @@ void TileRow(float* out, const uint8_t* xq, const Int8Weights& w, const float* b
   int ob = 0;
   for (; ob + 4 <= OB; ob += 4) Tile<R, 4>(out, xq, w, b, r0, ob);
   switch (OB - ob) {
-    case 3: Tile<R, 3>(out, xq, w, b, r0, ob); break;
-    case 2: Tile<R, 2>(out, xq, w, b, r0, ob); break;
-    case 1: Tile<R, 1>(out, xq, w, b, r0, ob); break;
-    default: break;
+    case 3:
+      Tile<R, 3>(out, xq, w, b, r0, ob);
+      break;
+    case 2:
+      Tile<R, 2>(out, xq, w, b, r0, ob);
+      break;
+    case 1:
+      Tile<R, 1>(out, xq, w, b, r0, ob);
+      break;
+    default:
+      break;
   }
 }
 
@@ -138,7 +147,8 @@ void FewOutputs(float* out, const uint8_t* xq, const Int8Weights& w, const float
       for (int i = 0; i < ICp; i += 64) {
         const int n = ICp - i;
         const __mmask64 m = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-        acc = _mm512_dpbusd_epi32(acc, _mm512_maskz_loadu_epi8(m, x + i), _mm512_loadu_si512(q + i));
+        acc =
+            _mm512_dpbusd_epi32(acc, _mm512_maskz_loadu_epi8(m, x + i), _mm512_loadu_si512(q + i));
       }
       const int32_t s = _mm512_reduce_add_epi32(acc) - w.zero_sum[static_cast<size_t>(o)];
       out[static_cast<size_t>(r) * w.OC + o] =
@@ -160,10 +170,17 @@ void LinearVnni(float* out, const float* X, const Int8Weights& w, const float* b
   int r = 0;
   for (; r + 4 <= B; r += 4) TileRow<4>(out, xq, w, b, r);
   switch (B - r) {
-    case 3: TileRow<3>(out, xq, w, b, r); break;
-    case 2: TileRow<2>(out, xq, w, b, r); break;
-    case 1: TileRow<1>(out, xq, w, b, r); break;
-    default: break;
+    case 3:
+      TileRow<3>(out, xq, w, b, r);
+      break;
+    case 2:
+      TileRow<2>(out, xq, w, b, r);
+      break;
+    case 1:
+      TileRow<1>(out, xq, w, b, r);
+      break;
+    default:
+      break;
   }
 }
 #endif
@@ -191,7 +208,8 @@ void Int8LinearWith(KernelPath path, float* out, const float* X, const Int8Weigh
     return;
   }
 #endif
-  int32_t* acc = reinterpret_cast<int32_t*>(xq + (static_cast<size_t>(PaddedInputs(w.IC)) + 63) / 64 * 64);
+  int32_t* acc =
+      reinterpret_cast<int32_t*>(xq + (static_cast<size_t>(PaddedInputs(w.IC)) + 63) / 64 * 64);
   LinearPortable(out, X, w, b, B, xq, acc);
 }
 

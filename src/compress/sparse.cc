@@ -44,7 +44,8 @@ void PackSparse(SparseWeights& w) {
   for (uint16_t i : w.idx) ++count[i];
   w.in_ptr.assign(static_cast<size_t>(w.IC) + 1, 0);
   for (int i = 0; i < w.IC; ++i) {
-    w.in_ptr[i + size_t{1}] = w.in_ptr[static_cast<size_t>(i)] + (count[static_cast<size_t>(i)] + 3) / 4 * 4;
+    w.in_ptr[i + size_t{1}] =
+        w.in_ptr[static_cast<size_t>(i)] + (count[static_cast<size_t>(i)] + 3) / 4 * 4;
   }
   w.in_out.resize(w.in_ptr.back());
   for (size_t k = 0; k < w.in_out.size(); ++k) w.in_out[k] = static_cast<uint16_t>(w.OC + k % 16);
@@ -147,10 +148,9 @@ Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC,
   if (w.ptr[0] != 0) return Bad(where, "ptr[0] is " + std::to_string(w.ptr[0]) + ", not 0");
   for (int o = 0; o < OC; ++o) {
     if (w.ptr[o + size_t{1}] < w.ptr[static_cast<size_t>(o)] || w.ptr[o + size_t{1}] > nnz) {
-      return Bad(where, "ptr[" + std::to_string(o + 1) + "] = " +
-                            std::to_string(w.ptr[o + size_t{1}]) +
-                            " is not between ptr[" + std::to_string(o) + "] and nnz " +
-                            std::to_string(nnz));
+      return Bad(where, "ptr[" + std::to_string(o + 1) +
+                            "] = " + std::to_string(w.ptr[o + size_t{1}]) + " is not between ptr[" +
+                            std::to_string(o) + "] and nnz " + std::to_string(nnz));
     }
     MING_RETURN_IF_ERROR(CheckOutput(w, o, where));
   }
@@ -175,9 +175,9 @@ double Density(int IC, int OC, int64_t nnz) {
 // kernels"). Chunks of 256 rows against cblas_sgemm: layers with >= 16 outputs (panel
 // kernel) gain 1.01-1.52x at density 0.5 and lose (0.60-0.73x) at 1, so 0.4 leaves a
 // margin; layers with fewer outputs run one sparse dot product per row and need about 0.07
-// (256x1: 0.95x at 0.1, 1.38x at 0.05). One row against the Plan's zero-skipping AVX-512 loop: 64x256 and
-// 256x256 break even at about 0.06 (0.74-0.76x at 0.1, 1.07-1.23x at 0.05), narrower layers
-// with >= 16 outputs never do, and one-output layers do at about 0.2.
+// (256x1: 0.95x at 0.1, 1.38x at 0.05). One row against the Plan's zero-skipping AVX-512 loop:
+// 64x256 and 256x256 break even at about 0.06 (0.74-0.76x at 0.1, 1.07-1.23x at 0.05), narrower
+// layers with >= 16 outputs never do, and one-output layers do at about 0.2.
 bool PreferSparse(int IC, int OC, int64_t nnz) {
   const double d = Density(IC, OC, nnz);
   return OC >= 16 ? d <= 0.4 : d <= 0.07;

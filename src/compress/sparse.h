@@ -52,10 +52,13 @@ std::string EncodeSparse(const SparseWeights& w);
 Result<SparseWeights> DecodeSparse(std::string_view bytes, int IC, int OC, const std::string& where);
 
 // out[B, OC] = b[OC] + X[B, IC] W, row-major. `scratch` holds SparseScratchFloats(B, IC, OC)
-// floats. Allocates nothing. One row scatters the entries of each nonzero input (zero
-// inputs cost nothing); several rows are cut into panels of 32 rows, transposed, and each
-// stored weight is broadcast against 32 rows at once. REQUIRES: PackSparse(w) done (as
-// MakeSparse/DecodeSparse do), out does not overlap X or scratch.
+// floats. Allocates nothing. Fewer than 4 rows go one at a time: each nonzero input's
+// entries are scattered into the sums (zero inputs cost nothing), or, with fewer than 16
+// outputs, each output is a sparse dot product (also for any B). Otherwise rows are cut
+// into panels of 32, transposed, and each stored weight is broadcast against 32 rows at
+// once. Sums run in another order than a dense product (float results differ in the last
+// bits). REQUIRES: PackSparse(w) done (as MakeSparse/DecodeSparse do), out does not
+// overlap X or scratch.
 size_t SparseScratchFloats(int B, int IC, int OC);
 void SparseLinear(float* out, const float* X, const SparseWeights& w, const float* b, int B,
                   float* scratch);

@@ -24,7 +24,7 @@ namespace ming {
 namespace compress_internal {
 namespace {
 
-constexpr int kPanel = 32;       // rows per panel (two AVX-512 vectors)
+constexpr int kPanel = 32;        // rows per panel (two AVX-512 vectors)
 constexpr int kMinPanelRows = 4;  // fewer rows go one at a time
 constexpr int kFewOutputs = 16;   // below this, one row uses sparse dot products
 
@@ -166,7 +166,9 @@ void Transpose16(__m512 r[16]) {
   }
 }
 
-__mmask16 Mask(int n) { return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
+__mmask16 Mask(int n) {
+  return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+}
 
 void TransposeAvx512(float* dst, int ld_dst, const float* src, int ld_src, int rows, int cols) {
   for (int r0 = 0; r0 < rows; r0 += 16) {
@@ -180,7 +182,8 @@ void TransposeAvx512(float* dst, int ld_dst, const float* src, int ld_src, int r
                       : _mm512_setzero_ps();
       }
       Transpose16(t);
-      for (int j = 0; j < nc; ++j) _mm512_mask_storeu_ps(dst + size_t(c0 + j) * ld_dst + r0, mr, t[j]);
+      for (int j = 0; j < nc; ++j)
+        _mm512_mask_storeu_ps(dst + size_t(c0 + j) * ld_dst + r0, mr, t[j]);
     }
   }
 }
@@ -249,7 +252,8 @@ void SparseLinearWith(KernelPath path, float* out, const float* X, const SparseW
     return;
   }
   // Panels are 64-byte aligned inside scratch for aligned vector loads.
-  float* xt = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
+  float* xt =
+      reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
   float* tile = xt + static_cast<size_t>(w.IC) * kPanel;
   for (int r0 = 0; r0 < B; r0 += kPanel) {
     const int rows = std::min(kPanel, B - r0);

@@ -92,7 +92,8 @@ Layer RandomLayer(int IC, int OC, QuantRange range, Rng& rng) {
   Layer l;
   l.W.resize(static_cast<size_t>(IC) * OC);
   for (float& v : l.W) v = static_cast<float>(rng.Normal()) * 0.3f;
-  for (int i = 0; i < IC; ++i) l.W[static_cast<size_t>(i) * OC + (OC > 2 ? 2 : 0)] = 0.0f;  // a zero column
+  for (int i = 0; i < IC; ++i)
+    l.W[static_cast<size_t>(i) * OC + (OC > 2 ? 2 : 0)] = 0.0f;  // a zero column
   l.b.resize(static_cast<size_t>(OC));
   for (float& v : l.b) v = static_cast<float>(rng.Normal());
   l.w = QuantizeLinear(l.W.data(), IC, OC, range);
@@ -109,13 +110,15 @@ std::vector<float> Inputs(int B, int IC, float lo, float hi, bool specials, Rng&
     if (k == 5) x = hi + 3.0f;
     if (k == 6) x = lo - 3.0f;
     if (k == 7) x = std::nanf("");
-    if (k == 8) x = rng.Uniform() < 0.5f ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    if (k == 8)
+      x = rng.Uniform() < 0.5f ? std::numeric_limits<float>::infinity()
+                               : -std::numeric_limits<float>::infinity();
   }
   return X;
 }
 
 TEST(Int8, EveryPathIsBitIdenticalToTheReference) {
-  const int shapes[][2] = {{1, 1},  {3, 5},    {4, 16},  {5, 17},   {63, 31},  {64, 256},
+  const int shapes[][2] = {{1, 1},  {3, 5},     {4, 16},  {5, 17},   {63, 31}, {64, 256},
                            {65, 1}, {256, 256}, {256, 1}, {130, 47}, {7, 100}, {300, 33}};
   Rng rng(21);
   for (KernelPath path : Paths()) {
@@ -128,7 +131,8 @@ TEST(Int8, EveryPathIsBitIdenticalToTheReference) {
         std::vector<float> want(static_cast<size_t>(B) * s[1]), got(want.size(), -1.0f);
         Int8LinearReference(want.data(), X.data(), l.w, l.b.data(), B);
         std::vector<unsigned char> scratch(Int8ScratchBytes(B, s[0], s[1]));
-        compress_internal::Int8LinearWith(path, got.data(), X.data(), l.w, l.b.data(), B, scratch.data());
+        compress_internal::Int8LinearWith(path, got.data(), X.data(), l.w, l.b.data(), B,
+                                          scratch.data());
         for (size_t k = 0; k < want.size(); ++k) {
           ASSERT_EQ(got[k], want[k]) << "path " << static_cast<int>(path) << " IC=" << s[0]
                                      << " OC=" << s[1] << " B=" << B << " at " << k;
@@ -226,7 +230,8 @@ TEST(Int8Format, RejectsTruncationAtEveryByteAndExtraBytes) {
   const std::string bytes = EncodeInt8(SmallInt8());
   ASSERT_EQ(bytes.size(), 16 + 8 + 6u);
   ASSERT_TRUE(DecodeInt8(bytes, 3, 2, "x").ok());
-  for (size_t n = 0; n < bytes.size(); ++n) ExpectRejected(bytes.substr(0, n), 3, 2, "cut " + std::to_string(n));
+  for (size_t n = 0; n < bytes.size(); ++n)
+    ExpectRejected(bytes.substr(0, n), 3, 2, "cut " + std::to_string(n));
   ExpectRejected(bytes + '\0', 3, 2, "extra byte");
 }
 

@@ -50,7 +50,8 @@ void ExpectMatchesReference(KernelPath path, int IC, int OC, double density, int
     for (int o = 0; o < OC; ++o) {
       double ref = b[static_cast<size_t>(o)], mag = std::fabs(ref);
       for (int i = 0; i < IC; ++i) {
-        const double p = double{X[static_cast<size_t>(r) * IC + i]} * W[static_cast<size_t>(i) * OC + o];
+        const double p =
+            double{X[static_cast<size_t>(r) * IC + i]} * W[static_cast<size_t>(i) * OC + o];
         ref += p;
         mag += std::fabs(p);
       }
@@ -77,8 +78,8 @@ TEST(SparseLinear, BothPathsExist) {
 }
 
 TEST(SparseLinear, MatchesDenseReferenceOverShapesDensitiesAndBatches) {
-  const int shapes[][2] = {{1, 1},   {1, 300}, {300, 1}, {17, 33},  {64, 256}, {256, 256},
-                           {256, 1}, {5, 16},  {16, 15}, {3, 17},   {31, 47},  {33, 2}};
+  const int shapes[][2] = {{1, 1},   {1, 300}, {300, 1}, {17, 33}, {64, 256}, {256, 256},
+                           {256, 1}, {5, 16},  {16, 15}, {3, 17},  {31, 47},  {33, 2}};
   Rng rng(11);
   for (KernelPath path : Paths()) {
     for (const auto& s : shapes) {
@@ -148,7 +149,8 @@ TEST(SparseTranspose, MatchesScalarForOddSizes) {
         compress_internal::Transpose(path, dst.data(), rows + 2, src.data(), cols + 3, rows, cols);
         for (int r = 0; r < rows; ++r) {
           for (int c = 0; c < cols; ++c) {
-            ASSERT_EQ(dst[static_cast<size_t>(c) * (rows + 2) + r], src[static_cast<size_t>(r) * (cols + 3) + c]);
+            ASSERT_EQ(dst[static_cast<size_t>(c) * (rows + 2) + r],
+                      src[static_cast<size_t>(r) * (cols + 3) + c]);
           }
         }
         for (int c = 0; c < cols; ++c) {  // the padding columns are untouched
@@ -226,9 +228,10 @@ TEST(SparseFormat, RoundTrip) {
 
 TEST(SparseFormat, HandEncodedBytes) {
   const std::string bytes = EncodeSparse(Small());
-  const unsigned char want[] = {4, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0,              // IC OC nnz
-                                0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0,  // ptr
-                                1, 0, 3, 0, 0, 0,                                // idx
+  const unsigned char want[] = {4, 0, 0,    0,    3, 0, 0, 0,    3, 0, 0,    0,  // IC OC nnz
+                                0, 0, 0,    0,    2, 0, 0, 0,    2, 0, 0,    0,
+                                3, 0, 0,    0,                                       // ptr
+                                1, 0, 3,    0,    0, 0,                              // idx
                                 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 0, 0, 0x80, 0x40};  // 1 2 4
   ASSERT_EQ(bytes.size(), sizeof want);
   for (size_t i = 0; i < sizeof want; ++i) {
@@ -246,7 +249,8 @@ TEST(SparseFormat, NinetyPercentSparseMediumModelIsFiveTimesSmaller) {
     dense += 4 * (W.size() + s[1]);  // weights and biases as float32
     sparse += EncodeSparse(MakeSparse(W.data(), s[0], s[1])).size() + 4 * s[1];
   }
-  EXPECT_GE(static_cast<double>(dense) / static_cast<double>(sparse), 5.0) << dense << " vs " << sparse;
+  EXPECT_GE(static_cast<double>(dense) / static_cast<double>(sparse), 5.0)
+      << dense << " vs " << sparse;
 }
 
 void ExpectRejected(const std::string& bytes, int IC, int OC, const std::string& what) {
@@ -260,7 +264,8 @@ void ExpectRejected(const std::string& bytes, int IC, int OC, const std::string&
 TEST(SparseFormat, RejectsTruncationAtEveryByteAndExtraBytes) {
   const std::string bytes = EncodeSparse(Small());
   ASSERT_TRUE(DecodeSparse(bytes, 4, 3, "x").ok());
-  for (size_t n = 0; n < bytes.size(); ++n) ExpectRejected(bytes.substr(0, n), 4, 3, "cut " + std::to_string(n));
+  for (size_t n = 0; n < bytes.size(); ++n)
+    ExpectRejected(bytes.substr(0, n), 4, 3, "cut " + std::to_string(n));
   ExpectRejected(bytes + '\0', 4, 3, "extra byte");
 }
 
