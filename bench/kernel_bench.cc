@@ -232,7 +232,7 @@ void BenchNet(const Net& n) {
   std::vector<Stack> stacks;
   for (double d : kDensities) stacks.push_back(MakeStack(n, MakeLayers(n, d, 3), calib));
   const Plan plan = MakePlan(n, stacks[0].dense);
-  PlanScratch ps(1, plan.max_width());
+  PlanScratch ps(plan, 1);
   std::vector<float> out(kRows), ref(kRows);
   const int F = n.inputs;
   const double per_row = 1e6, per_1024 = 1e6;
@@ -346,7 +346,7 @@ void BenchLayers(const Net& n) {
     std::copy(d.W.begin(), d.W.end(), params.begin() + layout.layers()[0].W);
     std::copy(d.b.begin(), d.b.end(), params.begin() + layout.layers()[0].b);
     plans.emplace_back(cfg, params.data(), nullptr);
-    pss.emplace_back(1, plans.back().max_width());
+    pss.emplace_back(plans.back(), 1);
   }
   for (size_t l = 0; l < stacks[0].dense.size(); ++l) {
     const DenseLayer& d0 = stacks[0].dense[l];

@@ -233,4 +233,12 @@ void Int8Linear(float* out, const float* X, const Int8Weights& w, const float* b
 #endif
 }
 
+const char* Int8KernelName() {
+#if defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  return "int8: AVX-512 VNNI (vpdpbusd)";
+#else
+  return "int8: portable integer loops";
+#endif
+}
+
 }  // namespace ming

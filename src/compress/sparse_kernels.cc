@@ -282,4 +282,12 @@ void SparseLinear(float* out, const float* X, const SparseWeights& w, const floa
 #endif
 }
 
+const char* SparseKernelName() {
+#ifdef __AVX512F__
+  return "sparse: input-major rows (1 row), 32-row AVX-512 panels (batches)";
+#else
+  return "sparse: input-major rows (1 row), 32-row portable panels (batches)";
+#endif
+}
+
 }  // namespace ming

@@ -28,7 +28,8 @@ struct FrozenLayer {
   int IC = 0, OC = 0;
   bool output = false;               // the output layer: no norm, no activation
   WeightForm form = WeightForm::kDense;
-  std::vector<float> W;              // kDense: W[IC, OC]
+  std::vector<float> W;              // kDense: W[IC, OC]; in a Plan, also a kSparse layer's
+                                     // dense copy when one row runs faster dense
   SparseWeights sparse;              // kSparse
   Int8Weights int8;                  // kInt8
   std::vector<float> b;              // [OC]

@@ -23,7 +23,9 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
   rstd.resize(static_cast<size_t>(rows));
   size_t sparse_floats = 0, quant_bytes = 0;
   for (const FrozenLayer& L : plan.layers()) {
-    if (L.form == WeightForm::kSparse) sparse_floats = std::max(sparse_floats, SparseScratchFloats(rows, L.IC, L.OC));
+    if (L.form == WeightForm::kSparse) {
+      sparse_floats = std::max({sparse_floats, SparseScratchFloats(rows, L.IC, L.OC), SparseScratchFloats(1, L.IC, L.OC)});
+    }
     if (L.form == WeightForm::kInt8) quant_bytes = std::max(quant_bytes, Int8ScratchBytes(rows, L.IC, L.OC));
   }
   sparse.resize(sparse_floats);
@@ -36,7 +38,14 @@ Plan::Plan(const NetConfig& net, const float* params, const float* buffers)
 Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
     : layers_(std::move(layers)), act_(net.activation), slope_(net.leaky_slope), eps_(net.norm_eps),
       inputs_(layers_.front().IC), outputs_(layers_.back().OC), max_width_(inputs_) {
-  for (const FrozenLayer& L : layers_) max_width_ = std::max({max_width_, L.IC, L.OC});
+  for (FrozenLayer& L : layers_) {
+    max_width_ = std::max({max_width_, L.IC, L.OC});
+    // A sparse layer that is chosen for batches but loses to the dense zero-skipping loop on
+    // one row keeps a dense copy for single rows (memory only; the file stays sparse).
+    if (L.form == WeightForm::kSparse && !PreferSparseSingleRow(L.IC, L.OC, L.sparse.nnz())) {
+      L.W = L.DenseWeights();
+    }
+  }
 }
 
 namespace {
@@ -147,8 +156,11 @@ void Plan::RunLayer(const FrozenLayer& L, const float* in, int B, float* out, Pl
 void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
   switch (L.form) {
     case WeightForm::kSparse:
-      SparseLinear(out, in, L.sparse, L.b.data(), B, s.sparse.data());
-      return;
+      if (B > 1 || L.W.empty()) {
+        SparseLinear(out, in, L.sparse, L.b.data(), B, s.sparse.data());
+        return;
+      }
+      break;  // one row through the dense copy
     case WeightForm::kInt8:
       Int8Linear(out, in, L.int8, L.b.data(), B, s.quant.data());
       return;
