@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   add(AddPredict);
   add(AddInfo);
   add(AddDemo);
+  add(AddServe);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
