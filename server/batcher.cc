@@ -65,7 +65,7 @@ void Batcher::RunBatch(std::vector<BatchItem>& batch) {
     scratch_width_ = plan.max_width();
   }
   plan.Run(X_.data(), B, out_.data(), *scratch_);
-  for (int r = 0; r < B; ++r) finish_(batch[static_cast<size_t>(r)], out_.data() + r * O, B);
+  for (int r = 0; r < B; ++r) finish_(batch[static_cast<size_t>(r)], out_.data() + r * O, r == 0 ? B : 0);
 }
 
 }  // namespace ming::server

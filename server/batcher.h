@@ -32,7 +32,8 @@ struct BatchItem {
 
 class Batcher {
  public:
-  // finish(item, out) is called once per item with its network outputs out[outputs].
+  // finish(item, out, rows) is called once per item with its network outputs out[outputs];
+  // rows is the batch's size for its first item and 0 for the others.
   using Finish = std::function<void(BatchItem& item, const float* out, int batch_rows)>;
   Batcher(int max_batch, int max_delay_us, int max_queue, Finish finish);
   ~Batcher();  // answers everything queued, then stops

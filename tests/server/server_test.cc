@@ -3,7 +3,10 @@
 // extension, metrics (checked by promtool when installed), batching, limits and draining.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -266,6 +269,184 @@ TEST(Serve, BodyLimitIs413) {
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("exceeds the limit"), std::string::npos);
   EXPECT_EQ(Http(s.port(), "GET", "/v2/health/live").status, 200);
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace ming::servertest
+
+namespace ming::servertest {
+namespace {
+
+void PutU32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+
+// Triton's binary tensor extension: raw little-endian inputs after the JSON header, binary
+// outputs requested; the answer decodes to the JSON path's answer.
+TEST(Serve, BinaryTensorExtension) {
+  const Fixture& f = Fix();
+  Server s(f.model);
+  ASSERT_GT(s.port(), 0);
+  std::vector<std::vector<std::string>> rows(f.rows.begin(), f.rows.begin() + 3);
+  json header = {{"inputs", json::array()}, {"outputs", {{{"name", "label"}, {"parameters", {{"binary_data", true}}}},
+                                                          {{"name", "probabilities"}, {"parameters", {{"binary_data", true}}}}}}};
+  std::string raw;
+  for (size_t c = 0; c < f.header.size(); ++c) {
+    std::string t;
+    const bool numeric = f.header[c] == "distance_km";
+    for (const auto& r : rows) {
+      if (numeric) {
+        const float v = std::stof(r[c]);
+        t.append(reinterpret_cast<const char*>(&v), 4);
+      } else {
+        PutU32(t, static_cast<uint32_t>(r[c].size()));
+        t += r[c];
+      }
+    }
+    header["inputs"].push_back({{"name", f.header[c]}, {"datatype", numeric ? "FP32" : "BYTES"}, {"shape", {rows.size()}},
+                                {"parameters", {{"binary_data_size", t.size()}}}});
+    raw += t;
+  }
+  const std::string h = header.dump();
+  auto r = Http(s.port(), "POST", "/v2/models/inv/infer", h + raw,
+                {"Inference-Header-Content-Length: " + std::to_string(h.size()), "Content-Type: application/octet-stream"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(r.headers.count("inference-header-content-length"));
+  const size_t hl = std::stoul(r.headers["inference-header-content-length"]);
+  json rj = json::parse(r.body.substr(0, hl));
+  auto j = json::parse(Http(s.port(), "POST", "/v2/models/inv/infer", InferBody(rows).dump()).body);
+  const size_t lsize = rj["outputs"][0]["parameters"]["binary_data_size"];
+  size_t p = hl;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    uint32_t len;
+    std::memcpy(&len, r.body.data() + p, 4);
+    EXPECT_EQ(r.body.substr(p + 4, len), j["outputs"][0]["data"][i]);
+    p += 4 + len;
+  }
+  ASSERT_EQ(p, hl + lsize);
+  ASSERT_EQ(r.body.size() - p, rows.size() * 2 * 4);
+  for (size_t i = 0; i < rows.size() * 2; ++i) {
+    float v;
+    std::memcpy(&v, r.body.data() + p + 4 * i, 4);
+    EXPECT_EQ(v, j["outputs"][1]["data"][i].get<float>());
+  }
+  // NaN in a binary FP32 tensor is refused.
+  json nh = header;
+  std::string nraw = raw;
+  size_t off = 0;
+  for (const auto& in : nh["inputs"]) {
+    if (in["name"] == "distance_km") break;
+    off += in["parameters"]["binary_data_size"].get<size_t>();
+  }
+  const float nan = std::nanf("");
+  std::memcpy(nraw.data() + off, &nan, 4);
+  auto bad = Http(s.port(), "POST", "/v2/models/inv/infer", h + nraw, {"Inference-Header-Content-Length: " + std::to_string(h.size())});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("NaN"), std::string::npos) << bad.body;
+  auto trunc = Http(s.port(), "POST", "/v2/models/inv/infer", h + raw.substr(0, 10), {"Inference-Header-Content-Length: " + std::to_string(h.size())});
+  EXPECT_EQ(trunc.status, 400);
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+TEST(Serve, MetricsPassPromtool) {
+  Server s(Fix().model);
+  ASSERT_GT(s.port(), 0);
+  Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Fix().rows[0]}).dump());
+  Http(s.port(), "POST", "/v2/models/inv/infer", "{");
+  auto m = Http(s.port(), "GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("ming_requests_total{model=\"inv\",code=\"200\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("ming_request_failures_total{model=\"inv\",code=\"400\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("ming_model_ready{model=\"inv\",version=\"1\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("ming_request_duration_seconds_count{model=\"inv\"} 2"), std::string::npos);
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
+  const std::string path = testing::TempDir() + "/ming_metrics.txt";
+  std::ofstream(path) << m.body;
+  EXPECT_EQ(std::system(("promtool check metrics < '" + path + "' >/dev/null 2>&1").c_str()), 0) << m.body;
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+// Concurrent single-row requests are batched, and each gets its own row's answer.
+TEST(Serve, DynamicBatchingAnswersEachRow) {
+  const Fixture& f = Fix();
+  Server plain(f.model);
+  Server s(f.model + " --max-delay-us 20000 --max-batch 8 --threads 2");
+  ASSERT_GT(s.port(), 0);
+  ASSERT_GT(plain.port(), 0);
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::vector<std::string> got(kThreads), want(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string body = InferBody({f.rows[static_cast<size_t>(t)]}).dump();
+      got[static_cast<size_t>(t)] = Http(s.port(), "POST", "/v2/models/inv/infer", body).body;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    want[static_cast<size_t>(t)] = Http(plain.port(), "POST", "/v2/models/inv/infer", InferBody({f.rows[static_cast<size_t>(t)]}).dump()).body;
+    json a = json::parse(got[static_cast<size_t>(t)]), b = json::parse(want[static_cast<size_t>(t)]);
+    EXPECT_EQ(a["outputs"][0], b["outputs"][0]) << t;
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_NEAR(a["outputs"][1]["data"][k].get<double>(), b["outputs"][1]["data"][k].get<double>(), 1e-5);
+    }
+  }
+  const std::string m = Http(s.port(), "GET", "/metrics").body;
+  const size_t at = m.find("ming_batch_size_rows_count ");
+  ASSERT_NE(at, std::string::npos);
+  const int batches = std::atoi(m.c_str() + at + 27);
+  EXPECT_GE(batches, 1);
+  EXPECT_LT(batches, kThreads) << "no two requests shared a batch";
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+// SIGTERM while a request waits in the batcher: it is answered, then the server exits 0.
+TEST(Serve, SigtermDrainsInFlight) {
+  Server s(Fix().model + " --max-delay-us 400000 --max-batch 64");
+  ASSERT_GT(s.port(), 0);
+  HttpResult r;
+  std::thread client([&] { r = Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Fix().rows[0]}).dump()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(s.Terminate(), 0);
+  client.join();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Http(s.port(), "GET", "/v2/health/live").status, -1);  // gone
+}
+
+// Over the connection cap a new connection is not served; idle and stalled connections
+// are closed after --timeout-s, which frees their slots.
+TEST(Serve, ConnectionCapAndIdleTimeout) {
+  Server s(Fix().model + " --max-connections 2 --timeout-s 2 --threads 1");
+  ASSERT_GT(s.port(), 0);
+  auto open = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(s.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{0, 700000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  };
+  const int a = open(), b = open();
+  ::send(a, "GET /v2/health/li", 17, MSG_NOSIGNAL);  // a stalled request
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int c = open();
+  const char req[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+  ::send(c, req, sizeof req - 1, MSG_NOSIGNAL);
+  char buf[512];
+  EXPECT_LT(::recv(c, buf, sizeof buf, 0), 0);  // over the cap: not served (times out)
+  const auto t0 = std::chrono::steady_clock::now();
+  ssize_t n = -1;
+  while (n < 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) n = ::recv(a, buf, sizeof buf, 0);
+  EXPECT_EQ(n, 0);  // the stalled request's connection was closed by the timeout, unanswered
+  n = -1;
+  while (n < 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) n = ::recv(c, buf, sizeof buf, 0);
+  ASSERT_GT(n, 12);  // a slot freed: the waiting connection is served now
+  EXPECT_EQ(std::string(buf, 12), "HTTP/1.1 200");
+  ::close(a);
+  ::close(b);
+  ::close(c);
   EXPECT_EQ(s.Terminate(), 0);
 }
 
