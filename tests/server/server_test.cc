@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -448,6 +449,71 @@ TEST(Serve, ConnectionCapAndIdleTimeout) {
   ::close(b);
   ::close(c);
   EXPECT_EQ(s.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace ming::servertest
+
+namespace ming::servertest {
+namespace {
+
+// A repository with hot reload: a new version directory and a broken file appear while
+// clients keep sending requests; none fails, the new version serves, the broken one is
+// reported and the previous keeps serving. Admin endpoints need the token.
+TEST(Serve, RepositoryHotReloadUnderLoad) {
+  const Fixture& f = Fix();
+  const std::string repo = f.dir + "/repo";
+  std::filesystem::remove_all(repo);
+  std::filesystem::create_directories(repo + "/inv/1");
+  std::filesystem::copy_file(f.model, repo + "/inv/1/model.ming");
+  Server s("--repository '" + repo + "' --poll-ms 50 --admin-token sekret --threads 2");
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  const std::string body = InferBody({f.rows[0]}).dump();
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        auto r = Http(s.port(), "POST", "/v2/models/inv/infer", body);
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  auto versions = [&] { return json::parse(Http(s.port(), "GET", "/v2/models/inv").body)["versions"]; };
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::filesystem::create_directories(repo + "/inv/2.tmp");
+  std::filesystem::copy_file(f.model, repo + "/inv/2.tmp/model.ming");
+  std::filesystem::rename(repo + "/inv/2.tmp", repo + "/inv/2");
+  for (int i = 0; i < 100 && versions().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(versions(), json::array({"1", "2"}));
+  std::filesystem::create_directories(repo + "/inv/3");
+  std::ofstream(repo + "/inv/3/model.ming") << "not a model";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  auto r = json::parse(Http(s.port(), "POST", "/v2/models/inv/infer", body).body);
+  EXPECT_EQ(r["model_version"], "2");  // the broken version 3 did not replace it
+  auto idx = Http(s.port(), "POST", "/v2/repository/index", "", {"Authorization: Bearer sekret"});
+  ASSERT_EQ(idx.status, 200);
+  EXPECT_NE(idx.body.find("UNAVAILABLE"), std::string::npos) << idx.body;
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/inv/unload", "", {"Authorization: Bearer wrong"}).status, 401);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/inv/unload", "", {"Authorization: Bearer sekret"}).status, 200);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", body).status, 404);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // polling does not bring it back
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", body).status, 404);
+  std::filesystem::remove_all(repo + "/inv/3");
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/inv/load", "", {"Authorization: Bearer sekret"}).status, 200);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", body).status, 200);
+  // Names that could leave the repository are refused (or never routed).
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/../load", "", {"Authorization: Bearer sekret"}).status, 400);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/..%2Fetc/load", "", {"Authorization: Bearer sekret"}).status, 404);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/repository/models/ghost/load", "", {"Authorization: Bearer sekret"}).status, 404);
+  EXPECT_EQ(s.Terminate(), 0);
+  Server no_admin(f.model);
+  EXPECT_EQ(Http(no_admin.port(), "POST", "/v2/repository/index").status, 403);
 }
 
 }  // namespace

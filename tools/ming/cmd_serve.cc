@@ -1,6 +1,9 @@
 // `ming serve MODEL.ming | --repository DIR`: the inference server (Open Inference Protocol
 // REST, v1 rows endpoint, /metrics). Prints the bound address on stdout, polls the model
 // files for changes, and on SIGTERM/SIGINT drains in-flight requests and exits 0.
+#include <poll.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -22,15 +25,20 @@ struct ServeOpts {
   int poll_ms = 1000, drain_timeout_s = 30;
 };
 
+// SIGTERM/SIGINT write a byte to this pipe. A handler (not sigwait) because threads made
+// before main (OpenBLAS's pool) do not block the signals and would take the default action.
+int g_signal_pipe[2] = {-1, -1};
+extern "C" void OnSignal(int) {
+  const char b = 1;
+  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &b, 1);
+}
+
 // Waits for SIGTERM/SIGINT, polling the model files every poll_ms meanwhile.
-void WaitForSignal(const sigset_t& set, server::ModelStore& store, int poll_ms) {
+void WaitForSignal(server::ModelStore& store, int poll_ms) {
   for (;;) {
-    timespec ts{};
-    const int ms = poll_ms > 0 ? poll_ms : 3600000;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = static_cast<long>(ms % 1000) * 1000000;
-    const int sig = sigtimedwait(&set, nullptr, &ts);
-    if (sig == SIGTERM || sig == SIGINT) return;
+    pollfd p{g_signal_pipe[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, poll_ms > 0 ? poll_ms : -1);
+    if (r > 0) return;
     if (poll_ms > 0) store.Poll();
   }
 }
@@ -39,12 +47,13 @@ int Run(ServeOpts& o) {
   if (o.model.empty() == o.repository.empty()) {
     return Fail(Status::InvalidInput("give a model file or --repository DIR (one of them)"));
   }
-  // Signals are taken by sigtimedwait in this thread; block them before any thread starts.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (::pipe(g_signal_pipe) != 0) return Fail(Status::IoError("pipe() failed"));
+  struct sigaction sa{};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   server::ModelStore store;
   Status st = o.model.empty() ? store.OpenRepository(o.repository) : store.OpenFile(o.model);
@@ -62,7 +71,7 @@ int Run(ServeOpts& o) {
   if (!st.ok()) return Fail(st);
   std::printf("ming serve: listening on http://%s:%d\n", o.http.host.c_str(), http.port());
   std::fflush(stdout);
-  WaitForSignal(set, store, o.poll_ms);
+  WaitForSignal(store, o.poll_ms);
   std::fprintf(stderr, "ming serve: draining %lld in-flight requests\n", static_cast<long long>(http.in_flight()));
   const bool clean = http.Drain(o.drain_timeout_s * 1000);
   if (!clean) std::fprintf(stderr, "ming serve: drain timed out; some requests were cut off\n");
