@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -514,6 +515,44 @@ TEST(Serve, RepositoryHotReloadUnderLoad) {
   EXPECT_EQ(s.Terminate(), 0);
   Server no_admin(f.model);
   EXPECT_EQ(Http(no_admin.port(), "POST", "/v2/repository/index").status, 403);
+}
+
+}  // namespace
+}  // namespace ming::servertest
+
+namespace ming::servertest {
+namespace {
+
+// Regression models answer one FP64 "value" per row, equal to `ming predict`.
+TEST(Serve, RegressionValueEqualsCli) {
+  const Fixture& f = Fix();
+  ASSERT_EQ(RunMing("train inv.csv --label distance_km --task regression --ignore accepted -o reg.ming --epochs 2 --hidden 8 --quiet", f.dir), 0) << Slurp(f.dir + "/.err");
+  ASSERT_EQ(RunMing("predict reg.ming rows.csv -o reg.csv", f.dir), 0);
+  Server s(f.dir + "/reg.ming");
+  ASSERT_GT(s.port(), 0);
+  auto meta = json::parse(Http(s.port(), "GET", "/v2/models/reg").body);
+  EXPECT_EQ(meta["outputs"], json::parse(R"([{"name":"value","datatype":"FP64","shape":[-1]}])"));
+  // rows.csv has distance_km as an input column too; the regression model ignores it.
+  json body = {{"inputs", json::array()}};
+  for (const auto& in : meta["inputs"]) {
+    const size_t c = static_cast<size_t>(std::find(f.header.begin(), f.header.end(), in["name"].get<std::string>()) - f.header.begin());
+    ASSERT_LT(c, f.header.size());
+    json data = json::array();
+    for (const auto& r : f.rows) data.push_back(r[c]);
+    body["inputs"].push_back({{"name", in["name"]}, {"datatype", "BYTES"}, {"shape", {f.rows.size()}}, {"data", data}});
+  }
+  auto r = Http(s.port(), "POST", "/v2/models/reg/infer", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json out = json::parse(r.body)["outputs"][0];
+  std::istringstream pred(Slurp(f.dir + "/reg.csv"));
+  std::string line;
+  std::getline(pred, line);
+  EXPECT_EQ(line, "value");
+  for (size_t i = 0; i < f.rows.size(); ++i) {
+    ASSERT_TRUE(std::getline(pred, line));
+    EXPECT_EQ(G6(out["data"][i].get<double>()), line) << i;
+  }
+  EXPECT_EQ(s.Terminate(), 0);
 }
 
 }  // namespace
