@@ -55,6 +55,13 @@ struct Fixture {
   std::vector<std::vector<std::string>> rows;  // input cells (label column dropped)
 };
 
+// Removes the fixture's directory when the run ends.
+class FixtureCleanup : public testing::Environment {
+ public:
+  void TearDown() override { std::filesystem::remove_all(testing::TempDir() + "/ming_server_test_" + std::to_string(::getpid())); }
+};
+testing::Environment* const g_cleanup = testing::AddGlobalTestEnvironment(new FixtureCleanup);
+
 const Fixture& Fix() {
   static Fixture* f = [] {
     auto* x = new Fixture;
