@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libopenblas-dev nlohmann-json3-dev
-          libcli11-dev libtomlplusplus-dev zlib1g-dev libgtest-dev "$@")
+          libcli11-dev libtomlplusplus-dev zlib1g-dev libgtest-dev libmicrohttpd-dev
+          libsimdjson-dev prometheus "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -24,6 +24,7 @@ Runner AddDemo(CLI::App& app);
 Runner AddFreeze(CLI::App& app);
 Runner AddBench(CLI::App& app);
 Runner AddPrune(CLI::App& app);
+Runner AddServe(CLI::App& app);
 
 // Prints "ming: <message>" to stderr for a failed status and returns its exit code.
 int Fail(const Status& st);

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add(AddFreeze);
   add(AddBench);
   add(AddPrune);
+  add(AddServe);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,86 @@
+// The HTTP/1.1 edge, on GNU libmicrohttpd (epoll, a pool of event threads): reads a request
+// (body size capped, answered 413 without reading on), hands it to a Handler, and sends the
+// reply, which may come later from another thread (the connection is suspended meanwhile).
+// Limits: connection cap, inactivity timeout. Drain() stops accepting, waits for in-flight
+// requests to be answered, then stops.
+// Thread-safety: Start/Drain/Stop from one controlling thread; Handler::Handle is called on
+// the event threads concurrently; a Reply may be called once, from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ming/status.h"
+
+struct MHD_Daemon;
+
+namespace ming::server {
+
+struct HttpRequest {
+  std::string_view method, path;
+  std::string_view authorization;  // the Authorization header, if any
+  std::string body;                // reserved with 64 spare bytes (simdjson padding)
+  int64_t inference_header_len = -1;  // Inference-Header-Content-Length, -1 if absent
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  const char* content_type = "application/json";
+  int64_t inference_header_len = -1;  // sent as Inference-Header-Content-Length if >= 0
+};
+
+using Reply = std::function<void(HttpResponse&&)>;
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Called once per request on an event thread; must call reply exactly once (now or later).
+  virtual void Handle(const HttpRequest& req, Reply reply) = 0;
+};
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  // 0: any free port (see HttpServer::port)
+  int threads = 1;
+  size_t max_body = 8u << 20;
+  unsigned max_connections = 1024;
+  unsigned timeout_s = 30;  // a connection idle (or stalled mid-request) this long is closed
+  bool access_log = false;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpOptions opts, Handler* handler) : opts_(std::move(opts)), handler_(handler) {}
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  Status Start();
+  int port() const { return port_; }
+  // Stops accepting, answers in-flight requests (waiting up to timeout_ms), then stops.
+  // Returns true when every in-flight request was answered.
+  bool Drain(int timeout_ms);
+  int64_t in_flight() const { return in_flight_.load(); }
+  bool draining() const { return draining_.load(); }
+
+  // libmicrohttpd callbacks (public for the C trampolines only).
+  struct Conn;
+  int OnRequest(void* connection, const char* url, const char* method, const char* upload,
+                size_t* upload_size, void** con_cls);
+  void OnCompleted(void** con_cls);
+
+ private:
+  int Queue(void* connection, Conn* c);
+  HttpOptions opts_;
+  Handler* handler_;
+  MHD_Daemon* daemon_ = nullptr;
+  int port_ = 0;
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace ming::server

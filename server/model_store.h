@@ -1,0 +1,85 @@
+// The models a server answers for: one model file, or a Triton-layout repository
+// (DIR/NAME/VERSION/model.ming). Readers take an immutable snapshot, so a request keeps
+// the model it started with while a reload swaps in a new one. Poll() rescans the files
+// and (re)loads what is new or changed; a file that fails to load is reported in State and
+// the previously loaded version keeps serving.
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ming/ming.h"
+#include "ming/status.h"
+
+namespace ming::server {
+
+struct ServedModel {
+  std::string name, version, path;
+  std::shared_ptr<const Model> model;
+  int64_t mtime_ns = 0, size = 0;  // the file as loaded
+};
+
+// One model name's versions; the default version is the highest number.
+struct ModelVersions {
+  std::map<int64_t, std::shared_ptr<const ServedModel>> versions;
+  std::string error;  // the last load failure, if any
+};
+
+// Load state of one model version (or of a name whose load failed), for index and metrics.
+struct ModelState {
+  std::string name, version;
+  bool ready = false;
+  std::string reason;
+};
+
+// A name that may be used as a path component: [A-Za-z0-9_.-], 1..128 chars, not . or ..
+bool ValidModelName(std::string_view s);
+
+class ModelStore {
+ public:
+  using Snapshot = std::map<std::string, ModelVersions, std::less<>>;
+
+  // One model file served as NAME version 1 (NAME = the file name without .ming).
+  Status OpenFile(const std::string& path);
+  // A repository directory; loads every NAME/VERSION/model.ming it finds.
+  Status OpenRepository(const std::string& dir);
+
+  // The model `name`, version `version` ("" = the default). NotFound names what is missing;
+  // kRuntime when the name is known but has no loaded version (its load failed).
+  Result<std::shared_ptr<const ServedModel>> Find(std::string_view name,
+                                                  std::string_view version) const;
+  std::shared_ptr<const Snapshot> snapshot() const { return snap_.load(); }
+
+  // Rescans files; (re)loads new or changed ones. Returns the number of changes applied.
+  int Poll();
+  // Admin: (re)load every version of `name` from disk / stop serving it (until Load).
+  Status Load(const std::string& name);
+  Status Unload(const std::string& name);
+
+  std::vector<ModelState> States() const;
+  bool AllReady() const;
+  bool is_repository() const { return !dir_.empty(); }
+
+ private:
+  struct FileInfo {
+    std::string name, version, path;
+    int64_t mtime_ns, size;
+  };
+  std::vector<FileInfo> Scan(const std::string& only_name) const;
+  int Apply(const std::vector<FileInfo>& files, const std::string& only_name, bool force);
+
+  std::string dir_, file_;
+  std::set<std::string> unloaded_;  // admin-unloaded names, skipped by Poll
+  std::map<std::string, std::pair<int64_t, int64_t>> failed_;  // path -> stamp that failed
+  mutable std::mutex mu_;           // serialises writers
+  std::atomic<std::shared_ptr<const Snapshot>> snap_{std::make_shared<const Snapshot>()};
+};
+
+}  // namespace ming::server

@@ -1,0 +1,440 @@
+// v2 infer bodies with simdjson's on-demand parser (request) and json_out.h (response).
+// Numbers keep their JSON text as the cell, so the server parses them exactly as
+// `ming predict` parses the same CSV text.
+#include "server/v2_json.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "server/json_out.h"
+
+namespace ming::server {
+namespace od = simdjson::ondemand;
+namespace {
+
+// Element kinds seen in a tensor's "data", checked against its datatype afterwards.
+enum Kind : uint8_t { kString, kNumber, kInteger, kBool, kNull };
+
+struct TensorDraft {
+  InputTensor t;
+  std::vector<uint8_t> kinds;
+  int64_t binary_size = -1;
+  bool has_data = false;
+};
+
+Status Bad(const std::string& m) { return Status::InvalidInput(m); }
+Status JsonError(simdjson::error_code e, const std::string& where) {
+  return Bad("malformed JSON in " + where + ": " + simdjson::error_message(e));
+}
+
+std::string_view TrimToken(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+Status ParseData(od::value v, TensorDraft& d, int depth) {
+  od::json_type type;
+  if (auto e = v.type().get(type)) return JsonError(e, "data");
+  switch (type) {
+    case od::json_type::array: {
+      if (depth > 8) return Bad("input '" + std::string(d.t.name) + "': data nested too deeply");
+      od::array a;
+      if (auto e = v.get_array().get(a)) return JsonError(e, "data");
+      for (auto el : a) {
+        od::value x;
+        if (auto e = el.get(x)) return JsonError(e, "data");
+        MING_RETURN_IF_ERROR(ParseData(x, d, depth + 1));
+      }
+      return Status::Ok();
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return JsonError(e, "data");
+      d.t.cells.push_back(s);
+      d.kinds.push_back(kString);
+      return Status::Ok();
+    }
+    case od::json_type::number: {
+      std::string_view tok = TrimToken(v.raw_json_token());
+      double x;
+      if (auto e = v.get_double().get(x)) return JsonError(e, "data");
+      d.t.cells.push_back(tok);
+      d.kinds.push_back(tok.find_first_of(".eE") == std::string_view::npos ? kInteger : kNumber);
+      return Status::Ok();
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (auto e = v.get_bool().get(b)) return JsonError(e, "data");
+      d.t.cells.push_back(b ? "1" : "0");
+      d.kinds.push_back(kBool);
+      return Status::Ok();
+    }
+    case od::json_type::null:
+      d.t.cells.push_back("");
+      d.kinds.push_back(kNull);
+      return Status::Ok();
+    default:
+      return Bad("input '" + std::string(d.t.name) + "': data elements must be strings, numbers, booleans or null");
+  }
+}
+
+Status ParseShape(od::value v, std::vector<int64_t>* shape) {
+  od::array a;
+  if (auto e = v.get_array().get(a)) return JsonError(e, "shape");
+  for (auto el : a) {
+    int64_t x;
+    if (auto e = el.get_int64().get(x)) return JsonError(e, "shape");
+    if (x < 0) return Bad("shape dimensions must be >= 0");
+    shape->push_back(x);
+  }
+  return Status::Ok();
+}
+
+// Reads {"binary_data_size": N} / {"binary_data": bool} / {"binary_data_output": bool}.
+Status ParseParameters(od::value v, int64_t* binary_size, bool* binary) {
+  od::object o;
+  if (auto e = v.get_object().get(o)) return JsonError(e, "parameters");
+  for (auto f : o) {
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return JsonError(e, "parameters");
+    if (key == "binary_data_size" && binary_size) {
+      if (auto e = f.value().get_int64().get(*binary_size)) return JsonError(e, "binary_data_size");
+    } else if ((key == "binary_data" || key == "binary_data_output") && binary) {
+      if (auto e = f.value().get_bool().get(*binary)) return JsonError(e, std::string(key));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckKinds(const TensorDraft& d) {
+  const DataType t = d.t.dtype;
+  const bool bytes = t == DataType::kBytes, boolean = t == DataType::kBool;
+  const bool integer = t != DataType::kFp32 && t != DataType::kFp64 && !bytes && !boolean;
+  for (size_t i = 0; i < d.kinds.size(); ++i) {
+    const uint8_t k = d.kinds[i];
+    const bool ok = k == kNull || (bytes && k == kString) || (boolean && k == kBool) ||
+                    (integer && k == kInteger) || (!bytes && !boolean && !integer && k != kString && k != kBool);
+    if (!ok) {
+      return Bad("input '" + std::string(d.t.name) + "': element " + std::to_string(i) + " ('" +
+                 std::string(d.t.cells[i]) + "') does not match datatype " + DataTypeName(t));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseInput(od::value v, TensorDraft& d) {
+  od::object o;
+  if (auto e = v.get_object().get(o)) return JsonError(e, "inputs");
+  bool has_name = false, has_type = false, has_shape = false;
+  for (auto f : o) {
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return JsonError(e, "inputs");
+    od::value x;
+    if (auto e = f.value().get(x)) return JsonError(e, "inputs");
+    if (key == "name") {
+      if (auto e = x.get_string().get(d.t.name)) return JsonError(e, "input name");
+      has_name = true;
+    } else if (key == "datatype") {
+      std::string_view s;
+      if (auto e = x.get_string().get(s)) return JsonError(e, "datatype");
+      d.t.dtype = ParseDataType(s);
+      if (d.t.dtype == DataType::kCount) return Bad("unknown datatype '" + std::string(s) + "'");
+      has_type = true;
+    } else if (key == "shape") {
+      MING_RETURN_IF_ERROR(ParseShape(x, &d.t.shape));
+      has_shape = true;
+    } else if (key == "parameters") {
+      MING_RETURN_IF_ERROR(ParseParameters(x, &d.binary_size, nullptr));
+    } else if (key == "data") {
+      d.has_data = true;
+      MING_RETURN_IF_ERROR(ParseData(x, d, 0));
+    }
+  }
+  if (!has_name || !has_type || !has_shape) {
+    return Bad("every input needs \"name\", \"datatype\" and \"shape\"" +
+               (has_name ? " (input '" + std::string(d.t.name) + "')" : std::string()));
+  }
+  if (d.has_data == (d.binary_size >= 0)) {
+    return Bad("input '" + std::string(d.t.name) + "' needs exactly one of \"data\" or binary_data_size");
+  }
+  return CheckKinds(d);
+}
+
+Status ParseOutput(od::value v, InferRequest* req) {
+  od::object o;
+  if (auto e = v.get_object().get(o)) return JsonError(e, "outputs");
+  RequestedOutput out;
+  for (auto f : o) {
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return JsonError(e, "outputs");
+    od::value x;
+    if (auto e = f.value().get(x)) return JsonError(e, "outputs");
+    if (key == "name") {
+      std::string_view s;
+      if (auto e = x.get_string().get(s)) return JsonError(e, "output name");
+      out.name = s;
+    } else if (key == "parameters") {
+      MING_RETURN_IF_ERROR(ParseParameters(x, nullptr, &out.binary));
+    }
+  }
+  if (out.name.empty()) return Bad("every requested output needs a \"name\"");
+  req->outputs.push_back(std::move(out));
+  return Status::Ok();
+}
+
+template <class T>
+void FormatBinary(const char* p, int64_t n, InputTensor& t, std::deque<std::string>& owned) {
+  for (int64_t i = 0; i < n; ++i) {
+    T x;
+    std::memcpy(&x, p + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
+    char buf[32];
+    std::to_chars_result r;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(x)) t.has_nonfinite = true;
+      r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(x));
+    } else {
+      r = std::to_chars(buf, buf + sizeof buf, x);
+    }
+    owned.emplace_back(buf, r.ptr);
+    t.cells.push_back(owned.back());
+  }
+}
+
+// Decodes one tensor's raw bytes (little-endian; BYTES as 4-byte length + bytes).
+Status DecodeBinary(std::string_view raw, InputTensor& t, std::deque<std::string>& owned) {
+  const std::string where = "input '" + std::string(t.name) + "' binary data";
+  if (t.dtype == DataType::kBytes) {
+    size_t p = 0;
+    while (p < raw.size()) {
+      if (raw.size() - p < 4) return Bad(where + ": truncated length prefix");
+      uint32_t len;
+      std::memcpy(&len, raw.data() + p, 4);
+      p += 4;
+      if (raw.size() - p < len) return Bad(where + ": element longer than the data");
+      t.cells.push_back(raw.substr(p, len));
+      p += len;
+    }
+    return Status::Ok();
+  }
+  const int size = DataTypeSize(t.dtype);
+  if (raw.size() % static_cast<size_t>(size) != 0) return Bad(where + ": size is not a multiple of the element size");
+  const int64_t n = static_cast<int64_t>(raw.size()) / size;
+  switch (t.dtype) {
+    case DataType::kBool:
+      for (int64_t i = 0; i < n; ++i) t.cells.push_back(raw[static_cast<size_t>(i)] ? "1" : "0");
+      break;
+    case DataType::kInt8: FormatBinary<int8_t>(raw.data(), n, t, owned); break;
+    case DataType::kInt16: FormatBinary<int16_t>(raw.data(), n, t, owned); break;
+    case DataType::kInt32: FormatBinary<int32_t>(raw.data(), n, t, owned); break;
+    case DataType::kInt64: FormatBinary<int64_t>(raw.data(), n, t, owned); break;
+    case DataType::kUint8: FormatBinary<uint8_t>(raw.data(), n, t, owned); break;
+    case DataType::kUint16: FormatBinary<uint16_t>(raw.data(), n, t, owned); break;
+    case DataType::kUint32: FormatBinary<uint32_t>(raw.data(), n, t, owned); break;
+    case DataType::kUint64: FormatBinary<uint64_t>(raw.data(), n, t, owned); break;
+    case DataType::kFp32: FormatBinary<float>(raw.data(), n, t, owned); break;
+    case DataType::kFp64: FormatBinary<double>(raw.data(), n, t, owned); break;
+    default: break;
+  }
+  return Status::Ok();
+}
+
+Status ParseTopLevel(od::object o, std::vector<TensorDraft>& drafts, InferRequest* req) {
+  bool has_inputs = false;
+  for (auto f : o) {
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return JsonError(e, "request");
+    od::value x;
+    if (auto e = f.value().get(x)) return JsonError(e, "request");
+    if (key == "id") {
+      std::string_view s;
+      if (auto e = x.get_string().get(s)) return JsonError(e, "id");
+      req->id = s;
+    } else if (key == "parameters") {
+      MING_RETURN_IF_ERROR(ParseParameters(x, nullptr, &req->binary_outputs));
+    } else if (key == "inputs") {
+      has_inputs = true;
+      od::array a;
+      if (auto e = x.get_array().get(a)) return JsonError(e, "inputs");
+      for (auto el : a) {
+        od::value iv;
+        if (auto e = el.get(iv)) return JsonError(e, "inputs");
+        drafts.emplace_back();
+        MING_RETURN_IF_ERROR(ParseInput(iv, drafts.back()));
+      }
+    } else if (key == "outputs") {
+      od::array a;
+      if (auto e = x.get_array().get(a)) return JsonError(e, "outputs");
+      for (auto el : a) {
+        od::value ov;
+        if (auto e = el.get(ov)) return JsonError(e, "outputs");
+        MING_RETURN_IF_ERROR(ParseOutput(ov, req));
+      }
+    }
+  }
+  if (!has_inputs) return Bad("the request has no \"inputs\"");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseInferRequest(std::string_view body, size_t capacity, size_t json_len,
+                         InferRequest* req) {
+  thread_local od::parser parser;
+  if (json_len > body.size()) return Bad("Inference-Header-Content-Length exceeds the body");
+  od::document doc;
+  if (auto e = parser.iterate(simdjson::padded_string_view(body.data(), json_len, capacity)).get(doc)) {
+    return JsonError(e, "request");
+  }
+  od::object o;
+  if (auto e = doc.get_object().get(o)) return JsonError(e, "request");
+  std::vector<TensorDraft> drafts;
+  MING_RETURN_IF_ERROR(ParseTopLevel(o, drafts, req));
+  const char* rest;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS) return Bad("malformed JSON in request: trailing content");
+  size_t pos = json_len;
+  for (TensorDraft& d : drafts) {
+    if (d.binary_size >= 0) {
+      if (body.size() - pos < static_cast<size_t>(d.binary_size)) {
+        return Bad("input '" + std::string(d.t.name) + "': binary_data_size exceeds the body");
+      }
+      MING_RETURN_IF_ERROR(DecodeBinary(body.substr(pos, static_cast<size_t>(d.binary_size)), d.t, req->owned));
+      pos += static_cast<size_t>(d.binary_size);
+    }
+    req->inputs.push_back(std::move(d.t));
+  }
+  if (pos != body.size()) return Bad("the body has " + std::to_string(body.size() - pos) + " bytes after the last tensor");
+  return Status::Ok();
+}
+
+int ModelOutputs(const Model& m, OutputSpec out[2]) {
+  if (m.classes().empty()) {
+    out[0] = {"value", DataType::kFp64};
+    return 1;
+  }
+  out[0] = {"label", DataType::kBytes};
+  out[1] = {"probabilities", DataType::kFp32};
+  return 2;
+}
+
+Status CheckOutputs(const Model& m, const InferRequest& req) {
+  OutputSpec spec[2];
+  const int n = ModelOutputs(m, spec);
+  for (const RequestedOutput& o : req.outputs) {
+    bool found = false;
+    for (int i = 0; i < n; ++i) found |= o.name == spec[i].name;
+    if (!found) {
+      return Bad("unknown output '" + o.name + "'; the model's outputs are: " + spec[0].name +
+                 (n > 1 ? std::string(", ") + spec[1].name : std::string()));
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+void AppendOutputData(const Model& m, const InferResult& res, int which, bool binary,
+                      std::string& o, std::string& raw) {
+  const int64_t B = res.rows;
+  if (res.classes == 0) {  // regression value, FP64
+    if (binary) {
+      raw.append(reinterpret_cast<const char*>(res.values.data()), res.values.size() * sizeof(double));
+      return;
+    }
+    for (int64_t r = 0; r < B; ++r) {
+      if (r) o += ',';
+      const double v = res.values[static_cast<size_t>(r)];
+      if (std::isfinite(v)) json::Number(o, v); else o += "null";
+    }
+    return;
+  }
+  if (which == 0) {  // labels, BYTES
+    for (int64_t r = 0; r < B; ++r) {
+      const std::string& s = m.classes()[static_cast<size_t>(res.class_index[static_cast<size_t>(r)])];
+      if (binary) {
+        const auto len = static_cast<uint32_t>(s.size());
+        raw.append(reinterpret_cast<const char*>(&len), 4);
+        raw += s;
+      } else {
+        if (r) o += ',';
+        json::String(o, s);
+      }
+    }
+    return;
+  }
+  if (binary) {
+    raw.append(reinterpret_cast<const char*>(res.probabilities.data()), res.probabilities.size() * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < res.probabilities.size(); ++i) {
+    if (i) o += ',';
+    json::Number(o, res.probabilities[i]);
+  }
+}
+
+}  // namespace
+
+void RenderInferResult(const Model& m, const InferRequest& req, const InferResult& res,
+                       std::string* body, size_t* json_len) {
+  OutputSpec spec[2];
+  const int n = ModelOutputs(m, spec);
+  std::string& o = *body;
+  std::string raw;
+  o.clear();
+  o += "{\"model_name\":";
+  json::String(o, res.model);
+  o += ",\"model_version\":";
+  json::String(o, res.version);
+  if (!res.id.empty()) {
+    o += ",\"id\":";
+    json::String(o, res.id);
+  }
+  o += ",\"outputs\":[";
+  bool first = true;
+  for (int i = 0; i < n; ++i) {
+    bool wanted = req.outputs.empty(), binary = req.binary_outputs;
+    for (const RequestedOutput& r : req.outputs) {
+      if (r.name == spec[i].name) wanted = true, binary = r.binary || req.binary_outputs;
+    }
+    if (!wanted) continue;
+    if (!first) o += ',';
+    first = false;
+    o += "{\"name\":\"";
+    o += spec[i].name;
+    o += "\",\"datatype\":\"";
+    o += DataTypeName(spec[i].dtype);
+    o += "\",\"shape\":[";
+    json::Number(o, res.rows);
+    if (spec[i].dtype == DataType::kFp32) {
+      o += ',';
+      json::Number(o, res.classes);
+    }
+    o += ']';
+    const size_t before = raw.size();
+    if (binary) {
+      AppendOutputData(m, res, i, true, o, raw);
+      o += ",\"parameters\":{\"binary_data_size\":";
+      json::Number(o, raw.size() - before);
+      o += "}}";
+    } else {
+      o += ",\"data\":[";
+      AppendOutputData(m, res, i, false, o, raw);
+      o += "]}";
+    }
+  }
+  o += "]}";
+  *json_len = o.size();
+  o += raw;
+}
+
+std::string ErrorBody(std::string_view message) {
+  std::string o = "{\"error\":";
+  json::String(o, message);
+  o += "}";
+  return o;
+}
+
+}  // namespace ming::server

@@ -1,0 +1,40 @@
+// Helpers for the server tests: run `ming serve` as a child process on a free loopback port
+// and talk to it over real TCP sockets with a minimal HTTP/1.1 client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ming::servertest {
+
+struct HttpResult {
+  int status = -1;  // -1: no response (connection refused or closed)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// One request on a fresh connection (Connection: close).
+HttpResult Http(int port, const std::string& method, const std::string& path,
+                const std::string& body = "", const std::vector<std::string>& headers = {});
+
+class Server {
+ public:
+  // Starts `ming serve ARGS --port 0` and waits for its "listening" line.
+  explicit Server(const std::string& args);
+  ~Server();  // SIGKILL if still running
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Sends SIGTERM and waits; returns the exit code (128+signal if killed).
+  int Terminate();
+  std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = -1;
+  std::string err_path_;
+};
+
+}  // namespace ming::servertest
