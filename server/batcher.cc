@@ -60,10 +60,7 @@ void Batcher::RunBatch(std::vector<BatchItem>& batch) {
   X_.resize(static_cast<size_t>(B * W));
   out_.resize(static_cast<size_t>(B * O));
   for (int r = 0; r < B; ++r) std::copy_n(batch[static_cast<size_t>(r)].x.data(), W, X_.data() + r * W);
-  if (!scratch_ || scratch_width_ < plan.max_width()) {
-    scratch_ = std::make_unique<PlanScratch>(max_batch_, plan.max_width());
-    scratch_width_ = plan.max_width();
-  }
+  if (!scratch_ || !scratch_->Fits(plan, max_batch_)) scratch_ = std::make_unique<PlanScratch>(plan, max_batch_);
   plan.Run(X_.data(), B, out_.data(), *scratch_);
   for (int r = 0; r < B; ++r) finish_(batch[static_cast<size_t>(r)], out_.data() + r * O, r == 0 ? B : 0);
 }

@@ -56,7 +56,6 @@ class Batcher {
   bool stop_ = false;
   std::vector<float> X_, out_;
   std::unique_ptr<PlanScratch> scratch_;
-  int scratch_width_ = 0;
   std::thread thread_;
 };
 

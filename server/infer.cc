@@ -7,11 +7,8 @@
 
 namespace ming::server {
 
-PlanScratch& Workspace::Scratch(int width) {
-  if (!scratch || scratch_width < width) {
-    scratch = std::make_unique<PlanScratch>(256, width);
-    scratch_width = width;
-  }
+PlanScratch& Workspace::Scratch(const Plan& plan) {
+  if (!scratch || !scratch->Fits(plan, 256)) scratch = std::make_unique<PlanScratch>(plan, 256);
   return *scratch;
 }
 
@@ -143,7 +140,7 @@ void RunRows(const Model& m, const float* X, int64_t rows, Workspace& ws, InferR
   const Plan& plan = m.impl().plan;
   const int W = plan.inputs(), O = plan.outputs();
   constexpr int kChunk = 256;  // as RunPlan, so results equal `ming predict`
-  PlanScratch& s = ws.Scratch(plan.max_width());
+  PlanScratch& s = ws.Scratch(plan);
   if (ws.out.size() < static_cast<size_t>(kChunk * O)) ws.out.resize(static_cast<size_t>(kChunk * O));
   SizeResult(m, rows, res);
   for (int64_t r0 = 0; r0 < rows; r0 += kChunk) {

@@ -24,8 +24,7 @@ struct Workspace {
   std::vector<std::string_view> cells;
   std::vector<int> field_of_input;
   std::unique_ptr<PlanScratch> scratch;
-  int scratch_width = 0;
-  PlanScratch& Scratch(int width);  // 256 rows, at least `width` wide
+  PlanScratch& Scratch(const Plan& plan);  // for 256 rows of `plan`
 };
 
 // The datatype an input field is described with in model metadata.

@@ -13,6 +13,22 @@
 
 namespace ming {
 
+namespace {
+// Kernel scratch a plan needs for up to `rows` rows: sparse floats and int8 bytes.
+std::pair<size_t, size_t> KernelScratch(const Plan& plan, int rows) {
+  size_t sparse_floats = 0, quant_bytes = 0;
+  for (const FrozenLayer& L : plan.layers()) {
+    if (L.form == WeightForm::kSparse) {
+      sparse_floats = std::max({sparse_floats, SparseScratchFloats(rows, L.IC, L.OC), SparseScratchFloats(1, L.IC, L.OC)});
+    }
+    if (L.form == WeightForm::kInt8) {
+      quant_bytes = std::max({quant_bytes, Int8ScratchBytes(rows, L.IC, L.OC), Int8ScratchBytes(1, L.IC, L.OC)});
+    }
+  }
+  return {sparse_floats, quant_bytes};
+}
+}  // namespace
+
 PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
   const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(plan.max_width());
   a.resize(n);
@@ -21,15 +37,16 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
   idx.resize(static_cast<size_t>(plan.max_width()));
   mean.resize(static_cast<size_t>(rows));
   rstd.resize(static_cast<size_t>(rows));
-  size_t sparse_floats = 0, quant_bytes = 0;
-  for (const FrozenLayer& L : plan.layers()) {
-    if (L.form == WeightForm::kSparse) {
-      sparse_floats = std::max({sparse_floats, SparseScratchFloats(rows, L.IC, L.OC), SparseScratchFloats(1, L.IC, L.OC)});
-    }
-    if (L.form == WeightForm::kInt8) quant_bytes = std::max(quant_bytes, Int8ScratchBytes(rows, L.IC, L.OC));
-  }
+  const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
   sparse.resize(sparse_floats);
   quant.resize(quant_bytes);
+}
+
+bool PlanScratch::Fits(const Plan& plan, int rows) const {
+  const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
+  return rows <= max_rows && idx.size() >= static_cast<size_t>(plan.max_width()) &&
+         a.size() >= static_cast<size_t>(max_rows) * static_cast<size_t>(plan.max_width()) &&
+         sparse.size() >= sparse_floats && quant.size() >= quant_bytes;
 }
 
 Plan::Plan(const NetConfig& net, const float* params, const float* buffers)

@@ -20,6 +20,9 @@ class Plan;
 // Buffers for running a Plan on up to max_rows rows. Owned by one thread.
 struct PlanScratch {
   PlanScratch(const Plan& plan, int max_rows);
+  // Whether these buffers are large enough to run `plan` on `rows` rows (a scratch made for
+  // one plan can be reused for another, e.g. after a model reload, when this holds).
+  bool Fits(const Plan& plan, int rows) const;
   int max_rows;
   std::vector<float> a, b, c;
   std::vector<int> idx;
