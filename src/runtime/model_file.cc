@@ -29,11 +29,14 @@ std::string SerializeModel(const ModelData& m) {
   meta["preprocessing"] = m.pre.ToJson();
   meta["network"] = ToJson(m.net);
   meta["threshold"] = m.threshold;
+  if (m.calibration.method != CalibrationMethod::kNone) meta["calibration"] = ToJson(m.calibration);
   Container c;
   c.kind = FileKind::kModel;
   c.sections.push_back({"META", meta.dump(1)});
   c.sections.push_back({"PARM", EncodeFloats(m.params.data(), m.params.size())});
   c.sections.push_back({"BUFS", EncodeFloats(m.buffers.data(), m.buffers.size())});
+  // Explanations: background rows (BKGD) and calibration (META "calibration").
+  if (!m.background.empty()) c.sections.push_back({"BKGD", EncodeFloats(m.background.data(), m.background.size())});
   return SerializeContainer(c);
 }
 
@@ -85,6 +88,22 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
   m.buffers.resize(static_cast<size_t>(layout.num_buffers()));
   MING_RETURN_IF_ERROR(DecodeFloats(parm->bytes, m.params.data(), m.params.size(), name + ": PARM"));
   MING_RETURN_IF_ERROR(DecodeFloats(bufs->bytes, m.buffers.data(), m.buffers.size(), name + ": BUFS"));
+  // Explanations: optional background rows and calibration.
+  if (const Section* bk = c.Find("BKGD")) {
+    const uint64_t row_bytes = static_cast<uint64_t>(m.net.inputs) * 4;
+    if (row_bytes == 0 || bk->bytes.size() % row_bytes != 0) {
+      return Status::InvalidInput(name + ": BKGD has " + std::to_string(bk->bytes.size()) +
+                                  " bytes, not a whole number of " + std::to_string(row_bytes) + "-byte rows");
+    }
+    m.background.resize(bk->bytes.size() / 4);
+    MING_RETURN_IF_ERROR(DecodeFloats(bk->bytes, m.background.data(), m.background.size(), name + ": BKGD"));
+  }
+  if (meta.contains("calibration")) {
+    auto cal = CalibrationFromJson(meta["calibration"], m.net.outputs);
+    if (!cal.ok()) return cal.status().Prefixed(name);
+    m.calibration = cal.value();
+    meta.erase("calibration");
+  }
   meta.erase("preprocessing");
   meta.erase("network");
   meta.erase("format");

@@ -21,6 +21,8 @@ Runner AddEval(CLI::App& app);
 Runner AddPredict(CLI::App& app);
 Runner AddInfo(CLI::App& app);
 Runner AddDemo(CLI::App& app);
+Runner AddExplain(CLI::App& app);
+Runner AddCalibrate(CLI::App& app);
 
 // Prints "ming: <message>" to stderr for a failed status and returns its exit code.
 int Fail(const Status& st);

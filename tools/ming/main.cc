@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   add(AddPredict);
   add(AddInfo);
   add(AddDemo);
+  add(AddExplain);
+  add(AddCalibrate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
