@@ -1,5 +1,7 @@
 // `ming calibrate`: fit calibration and, optionally, the decision threshold of a model on
 // labelled rows, then write the model with both (atomically).
+#include <cblas.h>
+
 #include <cmath>
 
 #include "explain/calibrate.h"
@@ -56,6 +58,7 @@ double LogLoss(const Scored& s) {
 
 Result<CalibrateReport> CalibrateModelFile(const std::string& model_path, const std::string& csv_path,
                                            const std::string& out_path, const CalibrateOptions& o) {
+  openblas_set_num_threads(1);  // RunPlan parallelises over row chunks itself
   MING_ASSIGN_OR_RETURN(ModelData m, LoadModel(model_path));
   const Task task = m.pre.label().task;
   if (task == Task::kRegression) {

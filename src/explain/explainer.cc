@@ -1,5 +1,7 @@
 // Explainer: per-row Shapley contributions over a Model's fields, in the units the public
 // header promises (log-odds, class logit, or the label's units).
+#include <cblas.h>
+
 #include <algorithm>
 
 #include "explain/background.h"
@@ -40,6 +42,7 @@ Explainer::~Explainer() = default;
 Result<std::unique_ptr<Explainer>> Explainer::Create(std::shared_ptr<const Model> model,
                                                      const ExplainOptions& o) {
   const ModelData& d = model->impl().data;
+  openblas_set_num_threads(1);  // coalition batches are small; parallelism is ours
   if (o.max_exact_fields < 0 || o.max_exact_fields > 20) {
     return Status::InvalidInput("exact Shapley values are limited to 20 fields (2^20 coalitions)");
   }

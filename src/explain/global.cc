@@ -1,6 +1,8 @@
 // Global explanations over a CSV: mean |Shapley contribution| per field (rows spread over
 // threads, one Explainer each), permutation importance (drop in accuracy or R^2 when one
 // field's columns are shuffled across rows) and the rule of thumb.
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -114,6 +116,7 @@ void PermutationImportance(const ModelData& m, const Plan& plan, const std::vect
 Result<GlobalExplanation> ExplainGlobal(std::shared_ptr<const Model> model, const std::string& csv_path,
                                         const GlobalOptions& o) {
   const ModelData& m = model->impl().data;
+  openblas_set_num_threads(1);  // coalition batches are small; parallelism is ours
   if (o.repeats < 1) return Status::InvalidInput("permutation repeats must be at least 1");
   MING_ASSIGN_OR_RETURN(CsvTable t, ReadCsv(csv_path));
   const int64_t N = o.max_rows > 0 ? std::min<int64_t>(o.max_rows, static_cast<int64_t>(t.rows()))

@@ -196,12 +196,14 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
   // Text: terms with at least 2% of the largest influence.
   const double cut = influence.empty() ? 0 : 0.02 * influence[idx[0]];
   std::string sum;
-  size_t omitted = 0;
+  size_t omitted = 0, shown = 0;
+  constexpr size_t kMaxShown = 12;
   for (size_t k : idx) {
-    if (influence[k] < cut || terms[k].weight == 0) {
+    if (influence[k] < cut || terms[k].weight == 0 || shown == kMaxShown) {
       ++omitted;
       continue;
     }
+    ++shown;
     const double wv = terms[k].weight * scale;
     sum += sum.empty() ? (wv < 0 ? "-" : "") : (wv < 0 ? " - " : " + ");
     sum += Number(std::fabs(wv)) + "*[" + terms[k].text + "]";
