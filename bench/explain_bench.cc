@@ -5,6 +5,7 @@
 // Prints one JSON object.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   }
   const Preprocessor& pre = (*model)->impl().data.pre;
   const int W = pre.encoded_width();
-  const int n = std::min<int>(single, static_cast<int>(table->rows()));
+  const int n = std::max(1, std::min<int>(single, static_cast<int>(table->rows())));
   std::vector<size_t> rows(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = static_cast<size_t>(i);
   std::vector<float> X(static_cast<size_t>(n) * static_cast<size_t>(W));
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     g.threads = threads;
     g.explain = eo;
     const auto t0 = Clock::now();
+    const std::clock_t c0 = std::clock();  // process CPU time: honest on a shared machine
     auto res = ExplainGlobal(*model, argv[2], g);
     if (!res.ok()) {
       std::fprintf(stderr, "%s\n", res.status().message().c_str());
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
     out["global_rows"] = res->rows;
     out["global_threads"] = threads;
     out["global_s"] = std::chrono::duration<double>(Clock::now() - t0).count();
+    out["global_cpu_s"] = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     out["rule_fidelity"] = res->rule.fidelity;
   }
   std::printf("%s\n", out.dump().c_str());
