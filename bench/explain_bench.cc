@@ -5,10 +5,9 @@
 // Prints one JSON object.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
-
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "data/csv.h"
@@ -20,7 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: explain_bench MODEL.ming DATA.csv [single_rows] [global_rows] [threads]\n");
+    std::fprintf(
+        stderr, "usage: explain_bench MODEL.ming DATA.csv [single_rows] [global_rows] [threads]\n");
     return 2;
   }
   const int single = argc > 3 ? std::atoi(argv[3]) : 300;

@@ -75,27 +75,27 @@ class Explainer {
 
 // One term of the rule of thumb: weight * (field value, or [field = category]).
 struct RuleTerm {
-  std::string text;     // "temperature", "weather = stormy", "her_mood missing"
-  double weight = 0;    // per unit of the raw value (numbers), or for the indicator
+  std::string text;   // "temperature", "weather = stormy", "her_mood missing"
+  double weight = 0;  // per unit of the raw value (numbers), or for the indicator
 };
 
 struct RuleOfThumb {
   bool available = false;
-  std::string note;              // why not, when unavailable
-  std::vector<RuleTerm> terms;   // sorted by influence (|weight| x spread), largest first
-  double threshold = 0;          // binary: positive when sum(terms) > threshold
-  double intercept = 0;          // regression: value ~ intercept + sum(terms)
-  double fidelity = 0;           // binary: share of held-out rows agreeing with the network;
-                                 // regression: R^2 against the network's values
+  std::string note;             // why not, when unavailable
+  std::vector<RuleTerm> terms;  // sorted by influence (|weight| x spread), largest first
+  double threshold = 0;         // binary: positive when sum(terms) > threshold
+  double intercept = 0;         // regression: value ~ intercept + sum(terms)
+  double fidelity = 0;          // binary: share of held-out rows agreeing with the network;
+                                // regression: R^2 against the network's values
   int64_t fit_rows = 0, check_rows = 0;
-  std::string text;              // "accepts when 1.9*holiday - 2.4*ill ... > 0.6"
+  std::string text;  // "accepts when 1.9*holiday - 2.4*ill ... > 0.6"
 };
 
 struct GlobalOptions {
   ExplainOptions explain;
-  int64_t max_rows = 0;   // explain at most this many rows (0: all)
-  int repeats = 3;        // permutation importance shuffles per field
-  int threads = 0;        // 0: all cores
+  int64_t max_rows = 0;  // explain at most this many rows (0: all)
+  int repeats = 3;       // permutation importance shuffles per field
+  int threads = 0;       // 0: all cores
   uint64_t seed = 1;
 };
 
@@ -115,7 +115,8 @@ struct GlobalExplanation {
 
 // Importance over the rows of a CSV (with the label column for permutation importance;
 // without it only the Shapley importance and the rule are computed) and the rule of thumb.
-Result<GlobalExplanation> ExplainGlobal(std::shared_ptr<const Model> model, const std::string& csv_path,
+Result<GlobalExplanation> ExplainGlobal(std::shared_ptr<const Model> model,
+                                        const std::string& csv_path,
                                         const GlobalOptions& options = {});
 
 enum class ThresholdCriterion { kF1, kYouden, kAccuracy, kCost, kCount };
@@ -123,7 +124,7 @@ enum class ThresholdCriterion { kF1, kYouden, kAccuracy, kCost, kCount };
 struct CalibrateOptions {
   std::string method = "auto";  // "temperature", "platt", "none", "auto" (platt for binary)
   // Binary models: choose the decision threshold after calibration; "" keeps the model's.
-  std::string threshold_by;     // "f1", "youden", "accuracy", "cost"
+  std::string threshold_by;                      // "f1", "youden", "accuracy", "cost"
   double cost_false_yes = 1, cost_false_no = 1;  // for "cost"
   int threads = 0;
 };
@@ -142,7 +143,8 @@ struct CalibrateReport {
 // Fits calibration (and optionally the threshold) on labelled rows of a CSV and writes the
 // model with them to out_path (which may be model_path). Errors: a regression model, or
 // a threshold asked of a multiclass model; unknown names; labels absent or unknown.
-Result<CalibrateReport> CalibrateModelFile(const std::string& model_path, const std::string& csv_path,
-                                           const std::string& out_path, const CalibrateOptions& options);
+Result<CalibrateReport> CalibrateModelFile(const std::string& model_path,
+                                           const std::string& csv_path, const std::string& out_path,
+                                           const CalibrateOptions& options);
 
 }  // namespace ming

@@ -32,9 +32,10 @@ Result<std::vector<float>> BackgroundFromCsv(const ModelData& m, const CsvTable&
 
 Status RequireBackground(const ModelData& m, const std::string& model_name) {
   if (!m.background.empty()) return Status::Ok();
-  return Status::InvalidInput((model_name.empty() ? "" : model_name + ": ") +
-                              "the model carries no background rows (it was saved before "
-                              "explanations existed); pass --background DATA.csv with training rows");
+  return Status::InvalidInput(
+      (model_name.empty() ? "" : model_name + ": ") +
+      "the model carries no background rows (it was saved before "
+      "explanations existed); pass --background DATA.csv with training rows");
 }
 
 }  // namespace ming

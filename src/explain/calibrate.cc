@@ -13,8 +13,8 @@ double Softplus(double u) { return u > 0 ? u + std::log1p(std::exp(-u)) : std::l
 double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
 
 // Loss, first and second derivative of the temperature objective at scale a.
-void TemperatureLoss(const float* z, const int32_t* y, int64_t N, int C, double a, double* L, double* d1,
-                     double* d2) {
+void TemperatureLoss(const float* z, const int32_t* y, int64_t N, int C, double a, double* L,
+                     double* d1, double* d2) {
   *L = *d1 = *d2 = 0;
   for (int64_t i = 0; i < N; ++i) {
     const float* zi = z + i * C;
@@ -55,9 +55,12 @@ Result<double> FitTemperature(const float* logits, const int32_t* y, int64_t N, 
     }
     if (!(a_new > 0) || !(Ln <= L)) break;
     a = a_new, L = Ln, d1 = n1, d2 = n2;
-    if (a > 1e6) return Status::InvalidInput("temperature scaling has no finite optimum on these rows (perfect separation?)");
+    if (a > 1e6)
+      return Status::InvalidInput(
+          "temperature scaling has no finite optimum on these rows (perfect separation?)");
   }
-  if (!(a > 0) || !std::isfinite(a)) return Status::InvalidInput("temperature scaling did not converge");
+  if (!(a > 0) || !std::isfinite(a))
+    return Status::InvalidInput("temperature scaling did not converge");
   return a;
 }
 
@@ -93,13 +96,15 @@ Result<PlattFit> FitPlatt(const float* z, const int32_t* y, int64_t N) {
     std::copy_n(g2, 2, g), std::copy_n(H2, 3, H);
   }
   if (!(s > 0) || !std::isfinite(h)) {
-    return Status::InvalidInput("Platt scaling: the model's scores do not rise with the positive class on these rows");
+    return Status::InvalidInput(
+        "Platt scaling: the model's scores do not rise with the positive class on these rows");
   }
   return PlattFit{s, h};
 }
 
 double ExpectedCalibrationError(const float* probs, const int32_t* y, int64_t N, int C, int bins) {
-  std::vector<double> conf(static_cast<size_t>(bins)), acc(static_cast<size_t>(bins)), cnt(static_cast<size_t>(bins));
+  std::vector<double> conf(static_cast<size_t>(bins)), acc(static_cast<size_t>(bins)),
+      cnt(static_cast<size_t>(bins));
   for (int64_t i = 0; i < N; ++i) {
     const float* p = probs + i * C;
     const int best = static_cast<int>(std::max_element(p, p + C) - p);

@@ -26,6 +26,7 @@ struct PlattFit {
 Result<PlattFit> FitPlatt(const float* logits, const int32_t* y, int64_t N);
 
 // probs[N, C] (C >= 2), y[N]: sum over bins of (rows in bin / N) * |accuracy - confidence|.
-double ExpectedCalibrationError(const float* probs, const int32_t* y, int64_t N, int C, int bins = 10);
+double ExpectedCalibrationError(const float* probs, const int32_t* y, int64_t N, int C,
+                                int bins = 10);
 
 }  // namespace ming

@@ -27,7 +27,8 @@ void Probabilities(const ModelData& m, Scored* s) {
   for (int64_t i = 0; i < s->N; ++i) {
     double v;
     int cls;
-    OutputsToPrediction(m, &s->out[static_cast<size_t>(i * s->O)], &s->probs[static_cast<size_t>(i * s->C)], &v, &cls);
+    OutputsToPrediction(m, &s->out[static_cast<size_t>(i * s->O)],
+                        &s->probs[static_cast<size_t>(i * s->C)], &v, &cls);
   }
 }
 
@@ -35,7 +36,8 @@ Result<Calibration> Fit(const std::string& method, const Scored& s) {
   Calibration c;
   if (method == "none") return c;
   if (method == "platt" || (method == "auto" && s.O == 1)) {
-    if (s.O != 1) return Status::InvalidInput("--method platt needs a binary model; use temperature");
+    if (s.O != 1)
+      return Status::InvalidInput("--method platt needs a binary model; use temperature");
     MING_ASSIGN_OR_RETURN(PlattFit p, FitPlatt(s.out.data(), s.y.data(), s.N));
     c.method = CalibrationMethod::kPlatt;
     c.scale = p.scale;
@@ -43,7 +45,8 @@ Result<Calibration> Fit(const std::string& method, const Scored& s) {
     return c;
   }
   if (method != "temperature" && method != "auto") {
-    return Status::InvalidInput("--method: '" + method + "' is not one of auto, temperature, platt, none");
+    return Status::InvalidInput("--method: '" + method +
+                                "' is not one of auto, temperature, platt, none");
   }
   MING_ASSIGN_OR_RETURN(c.scale, FitTemperature(s.out.data(), s.y.data(), s.N, s.O));
   c.method = CalibrationMethod::kTemperature;
@@ -56,21 +59,27 @@ double LogLoss(const Scored& s) {
 
 }  // namespace
 
-Result<CalibrateReport> CalibrateModelFile(const std::string& model_path, const std::string& csv_path,
-                                           const std::string& out_path, const CalibrateOptions& o) {
+Result<CalibrateReport> CalibrateModelFile(const std::string& model_path,
+                                           const std::string& csv_path, const std::string& out_path,
+                                           const CalibrateOptions& o) {
   openblas_set_num_threads(1);  // RunPlan parallelises over row chunks itself
   MING_ASSIGN_OR_RETURN(ModelData m, LoadModel(model_path));
   const Task task = m.pre.label().task;
   if (task == Task::kRegression) {
-    return Status::InvalidInput(model_path + ": a regression model has no probabilities to calibrate and no threshold");
+    return Status::InvalidInput(
+        model_path + ": a regression model has no probabilities to calibrate and no threshold");
   }
   if (!o.threshold_by.empty() && task != Task::kBinary) {
-    return Status::InvalidInput(model_path + ": --threshold-by needs a binary model (this one has " +
+    return Status::InvalidInput(model_path +
+                                ": --threshold-by needs a binary model (this one has " +
                                 std::to_string(m.pre.label().classes.size()) + " classes)");
   }
   ThresholdCriterion crit = ThresholdCriterion::kF1;
-  if (!o.threshold_by.empty()) { MING_ASSIGN_OR_RETURN(crit, ParseThresholdCriterion(o.threshold_by)); }
-  if (!(o.cost_false_yes >= 0) || !(o.cost_false_no >= 0) || o.cost_false_yes + o.cost_false_no <= 0) {
+  if (!o.threshold_by.empty()) {
+    MING_ASSIGN_OR_RETURN(crit, ParseThresholdCriterion(o.threshold_by));
+  }
+  if (!(o.cost_false_yes >= 0) || !(o.cost_false_no >= 0) ||
+      o.cost_false_yes + o.cost_false_no <= 0) {
     return Status::InvalidInput("costs must be >= 0 and not both 0");
   }
   MING_ASSIGN_OR_RETURN(CsvTable t, ReadCsv(csv_path));
@@ -100,13 +109,18 @@ Result<CalibrateReport> CalibrateModelFile(const std::string& model_path, const 
   r.method = Name(cal.method), r.scale = cal.scale, r.shift = cal.shift;
   if (!o.threshold_by.empty()) {
     std::vector<double> p(static_cast<size_t>(s.N));
-    for (int64_t i = 0; i < s.N; ++i) p[static_cast<size_t>(i)] = 1.0 / (1.0 + std::exp(-cal.Apply(s.out[static_cast<size_t>(i)])));
-    const ThresholdChoice tc = ChooseThreshold(p.data(), s.y.data(), s.N, crit, o.cost_false_yes, o.cost_false_no);
+    for (int64_t i = 0; i < s.N; ++i)
+      p[static_cast<size_t>(i)] = 1.0 / (1.0 + std::exp(-cal.Apply(s.out[static_cast<size_t>(i)])));
+    const ThresholdChoice tc =
+        ChooseThreshold(p.data(), s.y.data(), s.N, crit, o.cost_false_yes, o.cost_false_no);
     m.threshold = tc.threshold;
     r.threshold_by = Name(crit);
     r.criterion_value = tc.value;
-    m.info["threshold_by"] = {{"criterion", r.threshold_by}, {"value", tc.value}, {"rows", s.N},
-                              {"cost_false_yes", o.cost_false_yes}, {"cost_false_no", o.cost_false_no}};
+    m.info["threshold_by"] = {{"criterion", r.threshold_by},
+                              {"value", tc.value},
+                              {"rows", s.N},
+                              {"cost_false_yes", o.cost_false_yes},
+                              {"cost_false_no", o.cost_false_no}};
   }
   r.threshold_after = m.threshold;
   MING_RETURN_IF_ERROR(SaveModel(out_path, m));

@@ -50,7 +50,8 @@ Result<std::unique_ptr<Explainer>> Explainer::Create(std::shared_ptr<const Model
   if (o.background_rows < 0) return Status::InvalidInput("background rows must be >= 0");
   const int C = static_cast<int>(d.pre.label().classes.size());
   if (o.class_index >= 0 && (d.pre.label().task != Task::kMulticlass || o.class_index >= C)) {
-    return Status::InvalidInput("class index " + std::to_string(o.class_index) + " does not name a class of this model");
+    return Status::InvalidInput("class index " + std::to_string(o.class_index) +
+                                " does not name a class of this model");
   }
   std::vector<float> bg;
   if (!o.background_csv.empty()) {
@@ -81,7 +82,8 @@ void Explainer::ExplainEncoded(const float* x, Explanation* out) {
     output = m.opts.class_index;
     if (output < 0) {
       m.model->impl().plan.Run(x, 1, m.logits.data(), m.scratch);
-      output = static_cast<int>(std::max_element(m.logits.begin(), m.logits.end()) - m.logits.begin());
+      output =
+          static_cast<int>(std::max_element(m.logits.begin(), m.logits.end()) - m.logits.begin());
     }
     out->class_index = output;
     out->target = "logit of " + label.name + " = " + label.classes[static_cast<size_t>(output)];
@@ -105,7 +107,8 @@ void Explainer::ExplainEncoded(const float* x, Explanation* out) {
 Status Explainer::Explain(std::span<const std::string_view> row, Explanation* out) {
   const size_t F = impl_->data.pre.fields().size();
   if (row.size() != F) {
-    return Status::InvalidInput("row has " + std::to_string(row.size()) + " fields, model expects " + std::to_string(F));
+    return Status::InvalidInput("row has " + std::to_string(row.size()) +
+                                " fields, model expects " + std::to_string(F));
   }
   MING_RETURN_IF_ERROR(impl_->data.pre.EncodeRow(row.data(), impl_->x.data()));
   ExplainEncoded(impl_->x.data(), out);

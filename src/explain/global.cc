@@ -44,7 +44,9 @@ double Metric(const ModelData& m, const float* out, const std::vector<float>& y,
 std::vector<int> Ranking(const std::vector<double>& v) {
   std::vector<int> r(v.size());
   std::iota(r.begin(), r.end(), 0);
-  std::stable_sort(r.begin(), r.end(), [&](int a, int b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
+  std::stable_sort(r.begin(), r.end(), [&](int a, int b) {
+    return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)];
+  });
   return r;
 }
 
@@ -67,21 +69,26 @@ Status ShapleyImportance(const std::shared_ptr<const Model>& model, const float*
     Explanation& e = last[static_cast<size_t>(thread)];
     for (int64_t i = task * kRowsPerTask; i < std::min(N, (task + 1) * kRowsPerTask); ++i) {
       ex[static_cast<size_t>(thread)]->ExplainEncoded(X + i * W, &e);
-      for (size_t f = 0; f < F; ++f) sums[static_cast<size_t>(task) * F + f] += std::fabs(e.contributions[f]);
+      for (size_t f = 0; f < F; ++f)
+        sums[static_cast<size_t>(task) * F + f] += std::fabs(e.contributions[f]);
       exact[static_cast<size_t>(task)] &= e.method == "exact";
     }
   });
   g->mean_abs.assign(F, 0.0);
   for (int task = 0; task < tasks; ++task)  // fixed order: independent of thread count
-    for (size_t f = 0; f < F; ++f) g->mean_abs[f] += sums[static_cast<size_t>(task) * F + f] / static_cast<double>(N);
-  g->method = std::all_of(exact.begin(), exact.end(), [](int v) { return v == 1; }) ? "exact" : "sampling";
+    for (size_t f = 0; f < F; ++f)
+      g->mean_abs[f] += sums[static_cast<size_t>(task) * F + f] / static_cast<double>(N);
+  g->method =
+      std::all_of(exact.begin(), exact.end(), [](int v) { return v == 1; }) ? "exact" : "sampling";
   g->target = last[0].target;
-  if (model->task() == ModelTask::kMulticlass && o.explain.class_index < 0) g->target = "logit of the predicted class";
+  if (model->task() == ModelTask::kMulticlass && o.explain.class_index < 0)
+    g->target = "logit of the predicted class";
   return Status::Ok();
 }
 
-void PermutationImportance(const ModelData& m, const Plan& plan, const std::vector<float>& X, const std::vector<float>& y, int64_t N,
-                           const std::vector<float>& out, const GlobalOptions& o, int T, GlobalExplanation* g) {
+void PermutationImportance(const ModelData& m, const Plan& plan, const std::vector<float>& X,
+                           const std::vector<float>& y, int64_t N, const std::vector<float>& out,
+                           const GlobalOptions& o, int T, GlobalExplanation* g) {
   const int W = m.net.inputs;
   g->metric = m.pre.label().task == Task::kRegression ? "r2" : "accuracy";
   g->metric_value = Metric(m, out.data(), y, N);
@@ -96,13 +103,15 @@ void PermutationImportance(const ModelData& m, const Plan& plan, const std::vect
       Rng rng = Rng(o.seed).Split(f * 1000 + static_cast<uint64_t>(rep));
       rng.Shuffle(perm.data(), perm.size());
       for (int64_t i = 0; i < N; ++i)
-        std::copy_n(&X[static_cast<size_t>(perm[static_cast<size_t>(i)] * W + off)], wd, &Xp[static_cast<size_t>(i * W + off)]);
+        std::copy_n(&X[static_cast<size_t>(perm[static_cast<size_t>(i)] * W + off)], wd,
+                    &Xp[static_cast<size_t>(i * W + off)]);
       RunPlan(plan, Xp.data(), N, outp.data(), T);
       drops.push_back(g->metric_value - Metric(m, outp.data(), y, N));
     }
     for (int64_t i = 0; i < N; ++i)
       std::copy_n(&X[static_cast<size_t>(i * W + off)], wd, &Xp[static_cast<size_t>(i * W + off)]);
-    const double mean = std::accumulate(drops.begin(), drops.end(), 0.0) / static_cast<double>(drops.size());
+    const double mean =
+        std::accumulate(drops.begin(), drops.end(), 0.0) / static_cast<double>(drops.size());
     double var = 0;
     for (double d : drops) var += (d - mean) * (d - mean) / static_cast<double>(drops.size());
     g->permutation.push_back(mean);
@@ -113,8 +122,8 @@ void PermutationImportance(const ModelData& m, const Plan& plan, const std::vect
 
 }  // namespace
 
-Result<GlobalExplanation> ExplainGlobal(std::shared_ptr<const Model> model, const std::string& csv_path,
-                                        const GlobalOptions& o) {
+Result<GlobalExplanation> ExplainGlobal(std::shared_ptr<const Model> model,
+                                        const std::string& csv_path, const GlobalOptions& o) {
   const ModelData& m = model->impl().data;
   openblas_set_num_threads(1);  // coalition batches are small; parallelism is ours
   if (o.repeats < 1) return Status::InvalidInput("permutation repeats must be at least 1");

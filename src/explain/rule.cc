@@ -41,10 +41,12 @@ constexpr double kRidge = 1.0;  // on standardised columns: mild next to thousan
 
 // Weighted least squares step: w += (X^T D X + ridge)^-1 X^T r over rows[], with a bias as
 // column W. D = dw (per row), r = residual (per row).
-bool NewtonStep(const float* X, int W, const std::vector<int64_t>& rows, const std::vector<double>& dw,
-                const std::vector<double>& r, std::vector<double>* w) {
+bool NewtonStep(const float* X, int W, const std::vector<int64_t>& rows,
+                const std::vector<double>& dw, const std::vector<double>& r,
+                std::vector<double>* w) {
   const int n = W + 1;
-  std::vector<double> A(static_cast<size_t>(n) * n, 0.0), g(static_cast<size_t>(n), 0.0), x(static_cast<size_t>(n));
+  std::vector<double> A(static_cast<size_t>(n) * n, 0.0), g(static_cast<size_t>(n), 0.0),
+      x(static_cast<size_t>(n));
   for (size_t k = 0; k < rows.size(); ++k) {
     const float* xi = X + rows[k] * W;
     for (int j = 0; j < W; ++j) x[static_cast<size_t>(j)] = xi[j];
@@ -53,12 +55,15 @@ bool NewtonStep(const float* X, int W, const std::vector<int64_t>& rows, const s
       g[static_cast<size_t>(a)] += r[k] * x[static_cast<size_t>(a)];
       const double da = dw[k] * x[static_cast<size_t>(a)];
       if (da == 0) continue;
-      for (int b = 0; b <= a; ++b) A[static_cast<size_t>(a) * n + b] += da * x[static_cast<size_t>(b)];
+      for (int b = 0; b <= a; ++b)
+        A[static_cast<size_t>(a) * n + b] += da * x[static_cast<size_t>(b)];
     }
   }
   for (int a = 0; a < n; ++a) {
-    for (int b = 0; b < a; ++b) A[static_cast<size_t>(b) * n + a] = A[static_cast<size_t>(a) * n + b];
-    if (a < W) g[static_cast<size_t>(a)] -= kRidge * (*w)[static_cast<size_t>(a)];  // ridge gradient
+    for (int b = 0; b < a; ++b)
+      A[static_cast<size_t>(b) * n + a] = A[static_cast<size_t>(a) * n + b];
+    if (a < W)
+      g[static_cast<size_t>(a)] -= kRidge * (*w)[static_cast<size_t>(a)];  // ridge gradient
   }
   if (!SolveSpd(A.data(), g.data(), n, kRidge)) return false;
   for (int a = 0; a < n; ++a) (*w)[static_cast<size_t>(a)] += g[static_cast<size_t>(a)];
@@ -78,8 +83,9 @@ std::string Number(double v) {
 }
 
 // Terms in raw units; folds the constant parts into *constant. spread[j]: std of column j.
-std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double>& w, const std::vector<double>& spread,
-                               double* constant, std::vector<double>* influence) {
+std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double>& w,
+                               const std::vector<double>& spread, double* constant,
+                               std::vector<double>* influence) {
   std::vector<RuleTerm> terms;
   auto add = [&](std::string text, double weight, double infl) {
     terms.push_back({std::move(text), weight});
@@ -97,7 +103,9 @@ std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double
     *constant += ref;
     const size_t n = f.categories.size();
     for (size_t s = 1; s < static_cast<size_t>(f.width); ++s) {
-      const std::string text = s < n ? f.name + " = " + f.categories[s] : s == n ? f.name + " other" : f.name + " missing";
+      const std::string text = s < n    ? f.name + " = " + f.categories[s]
+                               : s == n ? f.name + " other"
+                                        : f.name + " missing";
       add(text, w[o + s] - ref, std::fabs(w[o + s] - ref) * spread[o + s]);
     }
   }
@@ -106,7 +114,8 @@ std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double
 
 }  // namespace
 
-RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out, int64_t N, uint64_t seed) {
+RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out, int64_t N,
+                           uint64_t seed) {
   RuleOfThumb rule;
   const Task task = m.pre.label().task;
   if (task == Task::kMulticlass) {
@@ -115,7 +124,8 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
   }
   const int W = m.net.inputs;
   std::vector<int64_t> fit, check;
-  for (int64_t i = 0; i < N; ++i) ((static_cast<uint64_t>(i) * 7919 + seed) % 10 < 7 ? fit : check).push_back(i);
+  for (int64_t i = 0; i < N; ++i)
+    ((static_cast<uint64_t>(i) * 7919 + seed) % 10 < 7 ? fit : check).push_back(i);
   if (fit.size() < 10 || check.empty()) {
     rule.note = "too few rows to fit and check a rule of thumb";
     return rule;
@@ -164,17 +174,20 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
   }
   // Fidelity on the check rows.
   double agree = 0, ss_res = 0, ss_tot = 0, mean = 0;
-  for (int64_t i : check) mean += target[static_cast<size_t>(i)] / static_cast<double>(check.size());
+  for (int64_t i : check)
+    mean += target[static_cast<size_t>(i)] / static_cast<double>(check.size());
   for (int64_t i : check) {
     const double s = Dot(X + i * W, w, W), v = target[static_cast<size_t>(i)];
     agree += (s > t) == (netdec[static_cast<size_t>(i)] == 1);
     ss_res += (s - v) * (s - v), ss_tot += (v - mean) * (v - mean);
   }
-  rule.fidelity = bin ? agree / static_cast<double>(check.size()) : (ss_tot > 0 ? 1 - ss_res / ss_tot : 0.0);
+  rule.fidelity =
+      bin ? agree / static_cast<double>(check.size()) : (ss_tot > 0 ? 1 - ss_res / ss_tot : 0.0);
   // Readable form in raw units.
   std::vector<double> spread(static_cast<size_t>(W), 0.0), colmean(static_cast<size_t>(W), 0.0);
   for (int64_t i : fit)
-    for (int j = 0; j < W; ++j) colmean[static_cast<size_t>(j)] += X[i * W + j] / static_cast<double>(fit.size());
+    for (int j = 0; j < W; ++j)
+      colmean[static_cast<size_t>(j)] += X[i * W + j] / static_cast<double>(fit.size());
   for (int64_t i : fit)
     for (int j = 0; j < W; ++j) {
       const double d = X[i * W + j] - colmean[static_cast<size_t>(j)];
@@ -187,7 +200,8 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
   const double scale = m.pre.label().task == Task::kRegression ? m.pre.label().std : 1.0;
   std::vector<size_t> idx(terms.size());
   std::iota(idx.begin(), idx.end(), size_t{0});
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return influence[a] > influence[b]; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](size_t a, size_t b) { return influence[a] > influence[b]; });
   for (size_t k : idx) rule.terms.push_back({terms[k].text, terms[k].weight * scale});
   rule.threshold = t - constant;
   rule.intercept = constant * scale + (bin ? 0.0 : m.pre.label().mean);
@@ -209,8 +223,10 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
     sum += Number(std::fabs(wv)) + "*[" + terms[k].text + "]";
   }
   const auto& label = m.pre.label();
-  rule.text = bin ? label.name + " = " + label.classes[1] + " when " + sum + " > " + Number(rule.threshold)
-                  : label.name + " ~ " + Number(rule.intercept) + (sum.empty() || sum[0] == '-' ? " " : " + ") + sum;
+  rule.text =
+      bin ? label.name + " = " + label.classes[1] + " when " + sum + " > " + Number(rule.threshold)
+          : label.name + " ~ " + Number(rule.intercept) +
+                (sum.empty() || sum[0] == '-' ? " " : " + ") + sum;
   if (omitted > 0) rule.text += "  (" + std::to_string(omitted) + " smaller terms left out)";
   rule.available = true;
   return rule;

@@ -15,7 +15,8 @@ namespace ming {
 
 // X[N, W] encoded rows, out[N, outputs] the plan's raw outputs on them. Rows i with
 // (i * 7919 + seed) % 10 < 7 fit the rule; the others check it. Multiclass: unavailable.
-RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out, int64_t N, uint64_t seed);
+RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out, int64_t N,
+                           uint64_t seed);
 
 // Solves (A + ridge I) w = b in place for a symmetric positive definite A[n, n] (Cholesky).
 // Returns false when A + ridge I is not positive definite.

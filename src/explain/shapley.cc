@@ -21,8 +21,8 @@ std::vector<FieldColumns> FieldColumnsOf(const Preprocessor& pre) {
   return f;
 }
 
-ShapleyEngine::ShapleyEngine(const Plan& plan, std::vector<FieldColumns> fields, const float* background,
-                             int K, const ShapleyOptions& opts)
+ShapleyEngine::ShapleyEngine(const Plan& plan, std::vector<FieldColumns> fields,
+                             const float* background, int K, const ShapleyOptions& opts)
     : plan_(plan),
       fields_(std::move(fields)),
       background_(background),
@@ -43,7 +43,8 @@ void ShapleyEngine::SetField(float* row, const float* src, int f) const {
 }
 
 void ShapleyEngine::Append(const float* row, int64_t slot) {
-  std::memcpy(in_.data() + pending_.size() * static_cast<size_t>(W_), row, static_cast<size_t>(W_) * sizeof(float));
+  std::memcpy(in_.data() + pending_.size() * static_cast<size_t>(W_), row,
+              static_cast<size_t>(W_) * sizeof(float));
   pending_.push_back(slot);
   if (pending_.size() == static_cast<size_t>(kChunk)) Flush();
 }
@@ -53,7 +54,8 @@ void ShapleyEngine::Flush() {
   const int n = static_cast<int>(pending_.size());
   plan_.Run(in_.data(), n, out_.data(), scratch_);
   for (int r = 0; r < n; ++r) {
-    v_[static_cast<size_t>(pending_[static_cast<size_t>(r)])] = out_[static_cast<size_t>(r) * O_ + output_];
+    v_[static_cast<size_t>(pending_[static_cast<size_t>(r)])] =
+        out_[static_cast<size_t>(r) * O_ + output_];
   }
   pending_.clear();
 }
@@ -156,14 +158,15 @@ void ShapleyEngine::Explain(const float* x, int output, ShapleyValues* out) {
     auto& d = diffs[static_cast<size_t>(k)];
     for (size_t f = 0; f < F; ++f) {
       const FieldColumns& c = fields_[f];
-      if (std::memcmp(x + c.offset, b + c.offset, static_cast<size_t>(c.width) * sizeof(float)) != 0) {
+      if (std::memcmp(x + c.offset, b + c.offset, static_cast<size_t>(c.width) * sizeof(float)) !=
+          0) {
         d.push_back(static_cast<int>(f));
       }
     }
     const int m = static_cast<int>(d.size());
     out->max_differing = std::max(out->max_differing, m);
     const int64_t n = m <= opts_.max_exact_fields ? (int64_t{1} << m)
-                                                   : 2 + int64_t{2} * opts_.permutations * (m - 1);
+                                                  : 2 + int64_t{2} * opts_.permutations * (m - 1);
     slots[static_cast<size_t>(k) + 1] = slots[static_cast<size_t>(k)] + n;
   }
   v_.assign(static_cast<size_t>(slots.back()), 0.0);
@@ -174,7 +177,8 @@ void ShapleyEngine::Explain(const float* x, int output, ShapleyValues* out) {
     if (static_cast<int>(d.size()) <= opts_.max_exact_fields) {
       ExactRows(x, b, d, slots[static_cast<size_t>(k)]);
     } else {
-      SampledRows(x, b, d, slots[static_cast<size_t>(k)], static_cast<uint64_t>(k), &orders[static_cast<size_t>(k)]);
+      SampledRows(x, b, d, slots[static_cast<size_t>(k)], static_cast<uint64_t>(k),
+                  &orders[static_cast<size_t>(k)]);
     }
   }
   Flush();

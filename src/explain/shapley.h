@@ -32,12 +32,12 @@ struct ShapleyOptions {
 };
 
 struct ShapleyValues {
-  std::vector<double> phi;     // [fields], in plan output units
-  double base = 0;             // mean over background rows of f(b_k)
-  double output = 0;           // f(x), from the same batched passes
-  bool exact = true;           // false when any background row needed sampling
-  int max_differing = 0;       // largest m_k seen
-  int64_t evaluations = 0;     // network rows run
+  std::vector<double> phi;  // [fields], in plan output units
+  double base = 0;          // mean over background rows of f(b_k)
+  double output = 0;        // f(x), from the same batched passes
+  bool exact = true;        // false when any background row needed sampling
+  int max_differing = 0;    // largest m_k seen
+  int64_t evaluations = 0;  // network rows run
 };
 
 class ShapleyEngine {
@@ -56,7 +56,8 @@ class ShapleyEngine {
   void ExactRows(const float* x, const float* b, const std::vector<int>& diff, int64_t base_slot);
   void SampledRows(const float* x, const float* b, const std::vector<int>& diff, int64_t base_slot,
                    uint64_t stream, std::vector<int>* order);
-  void ExactValues(const std::vector<int>& diff, int64_t base_slot, double weight, ShapleyValues* out) const;
+  void ExactValues(const std::vector<int>& diff, int64_t base_slot, double weight,
+                   ShapleyValues* out) const;
   void SampledValues(const std::vector<int>& diff, const std::vector<int>& order, int64_t base_slot,
                      double weight, ShapleyValues* out) const;
 
@@ -68,9 +69,9 @@ class ShapleyEngine {
   int output_ = 0;
   PlanScratch scratch_;
   std::vector<float> in_, out_, cur_;
-  std::vector<int64_t> pending_;     // v_ slot of each buffered row
-  std::vector<double> v_;            // coalition values, per background row segment
-  std::vector<double> weights_;      // exact Shapley weights for the current m
+  std::vector<int64_t> pending_;  // v_ slot of each buffered row
+  std::vector<double> v_;         // coalition values, per background row segment
+  std::vector<double> weights_;   // exact Shapley weights for the current m
 };
 
 }  // namespace ming

@@ -10,11 +10,16 @@ namespace ming {
 
 const char* Name(ThresholdCriterion c) {
   switch (c) {
-    case ThresholdCriterion::kF1: return "f1";
-    case ThresholdCriterion::kYouden: return "youden";
-    case ThresholdCriterion::kAccuracy: return "accuracy";
-    case ThresholdCriterion::kCost: return "cost";
-    case ThresholdCriterion::kCount: break;
+    case ThresholdCriterion::kF1:
+      return "f1";
+    case ThresholdCriterion::kYouden:
+      return "youden";
+    case ThresholdCriterion::kAccuracy:
+      return "accuracy";
+    case ThresholdCriterion::kCost:
+      return "cost";
+    case ThresholdCriterion::kCount:
+      break;
   }
   return "?";
 }
@@ -23,22 +28,29 @@ Result<ThresholdCriterion> ParseThresholdCriterion(const std::string& s) {
   for (int i = 0; i < static_cast<int>(ThresholdCriterion::kCount); ++i) {
     if (s == Name(static_cast<ThresholdCriterion>(i))) return static_cast<ThresholdCriterion>(i);
   }
-  return Status::InvalidInput("--threshold-by: '" + s + "' is not one of f1, youden, accuracy, cost");
+  return Status::InvalidInput("--threshold-by: '" + s +
+                              "' is not one of f1, youden, accuracy, cost");
 }
 
 namespace {
 
 // Larger is better for every criterion (cost is negated).
-double Score(ThresholdCriterion c, double tp, double fp, double tn, double fn, double cfy, double cfn) {
+double Score(ThresholdCriterion c, double tp, double fp, double tn, double fn, double cfy,
+             double cfn) {
   switch (c) {
-    case ThresholdCriterion::kF1: return 2 * tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
+    case ThresholdCriterion::kF1:
+      return 2 * tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
     case ThresholdCriterion::kYouden: {
-      const double tpr = tp + fn > 0 ? tp / (tp + fn) : 0.0, fpr = fp + tn > 0 ? fp / (fp + tn) : 0.0;
+      const double tpr = tp + fn > 0 ? tp / (tp + fn) : 0.0,
+                   fpr = fp + tn > 0 ? fp / (fp + tn) : 0.0;
       return tpr - fpr;
     }
-    case ThresholdCriterion::kAccuracy: return (tp + tn) / (tp + fp + tn + fn);
-    case ThresholdCriterion::kCost: return -(cfy * fp + cfn * fn);
-    case ThresholdCriterion::kCount: break;
+    case ThresholdCriterion::kAccuracy:
+      return (tp + tn) / (tp + fp + tn + fn);
+    case ThresholdCriterion::kCost:
+      return -(cfy * fp + cfn * fn);
+    case ThresholdCriterion::kCount:
+      break;
   }
   return 0;
 }
@@ -58,9 +70,11 @@ ThresholdChoice ChooseThreshold(const double* p, const int32_t* y, int64_t N, Th
   int64_t tp = 0, fp = 0;
   for (int64_t i = 0; i < N;) {
     const double t = p[order[static_cast<size_t>(i)]];
-    for (; i < N && p[order[static_cast<size_t>(i)]] == t; ++i) (y[order[static_cast<size_t>(i)]] == 1 ? tp : fp) += 1;
-    const double s = Score(c, static_cast<double>(tp), static_cast<double>(fp), static_cast<double>(neg - fp),
-                           static_cast<double>(pos - tp), cost_false_yes, cost_false_no);
+    for (; i < N && p[order[static_cast<size_t>(i)]] == t; ++i)
+      (y[order[static_cast<size_t>(i)]] == 1 ? tp : fp) += 1;
+    const double s =
+        Score(c, static_cast<double>(tp), static_cast<double>(fp), static_cast<double>(neg - fp),
+              static_cast<double>(pos - tp), cost_false_yes, cost_false_no);
     if (s > best_score) {
       best_score = s;
       best = {t, c == ThresholdCriterion::kCost ? -s : s, tp, fp, neg - fp, pos - tp};

@@ -7,16 +7,20 @@ namespace ming {
 
 const char* Name(CalibrationMethod m) {
   switch (m) {
-    case CalibrationMethod::kNone: return "none";
-    case CalibrationMethod::kTemperature: return "temperature";
-    case CalibrationMethod::kPlatt: return "platt";
-    case CalibrationMethod::kCount: break;
+    case CalibrationMethod::kNone:
+      return "none";
+    case CalibrationMethod::kTemperature:
+      return "temperature";
+    case CalibrationMethod::kPlatt:
+      return "platt";
+    case CalibrationMethod::kCount:
+      break;
   }
   return "?";
 }
 
 nlohmann::json ToJson(const Calibration& c) {
-  return {{"method", Name(c.method)}, {"scale", c.scale},         {"shift", c.shift},
+  return {{"method", Name(c.method)},   {"scale", c.scale},         {"shift", c.shift},
           {"ece_before", c.ece_before}, {"ece_after", c.ece_after}, {"rows", c.rows}};
 }
 

@@ -5,9 +5,8 @@
 // Thread-safety: a plain value.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "ming/status.h"
 

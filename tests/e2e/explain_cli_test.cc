@@ -1,9 +1,9 @@
 // `ming explain` and `ming calibrate` end to end: output shapes, additivity in the JSON,
 // the stored threshold and calibration, and bad input exiting 2 with the place named.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "cli_util.h"
 
@@ -53,8 +53,13 @@ TEST(ExplainCli, BadInputExitsTwo) {
   const std::string d = TempDir("explain_bad");
   ASSERT_EQ(Ming("generate invitations --rows 600 --seed 4 -o inv.csv", d).rc, 0);
   ASSERT_EQ(Ming("train inv.csv --label accepted -o m.ming --epochs 2 --hidden 8 -q", d).rc, 0);
-  Write(d + "/reg.csv", "a,b,y\n1,2,1.5\n3,4,2.5\n1,3,0.1\n4,4,7.2\n2,2,3.3\n5,1,9.9\n1,1,0.5\n2,5,4.4\n");
-  ASSERT_EQ(Ming("train reg.csv --label y --task regression -o reg.ming --epochs 2 --hidden 4 -q --val-fraction 0 --test-fraction 0", d).rc, 0);
+  Write(d + "/reg.csv",
+        "a,b,y\n1,2,1.5\n3,4,2.5\n1,3,0.1\n4,4,7.2\n2,2,3.3\n5,1,9.9\n1,1,0.5\n2,5,4.4\n");
+  ASSERT_EQ(Ming("train reg.csv --label y --task regression -o reg.ming --epochs 2 --hidden 4 -q "
+                 "--val-fraction 0 --test-fraction 0",
+                 d)
+                .rc,
+            0);
   Write(d + "/other.csv", "x,z\n1,2\n");
   struct Case {
     const char* args;

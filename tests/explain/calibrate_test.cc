@@ -1,15 +1,15 @@
 // Threshold choice, Platt and temperature scaling and ECE against scikit-learn 1.2 / SciPy
 // (fixtures/sklearn_explain.json, made by fixtures/make_sklearn_explain.py), plus small
 // cases worked out by hand.
+#include "explain/calibrate.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "explain/calibrate.h"
 #include "explain/threshold.h"
 
 namespace ming {
@@ -44,7 +44,8 @@ TEST(Threshold, MatchesScikitLearnForEveryCriterion) {
   for (const char* name : {"f1", "youden", "accuracy", "cost"}) {
     auto c = ParseThresholdCriterion(name);
     ASSERT_TRUE(c.ok());
-    const ThresholdChoice t = ChooseThreshold(b.p.data(), b.y.data(), N, *c, fx["cost_false_yes"], fx["cost_false_no"]);
+    const ThresholdChoice t =
+        ChooseThreshold(b.p.data(), b.y.data(), N, *c, fx["cost_false_yes"], fx["cost_false_no"]);
     EXPECT_NEAR(t.threshold, fx["thresholds"][name]["threshold"].get<double>(), 1e-12) << name;
     EXPECT_NEAR(t.value, fx["thresholds"][name]["value"].get<double>(), 1e-12) << name;
   }
@@ -97,8 +98,10 @@ TEST(Calibration, ExpectedCalibrationErrorMatchesNumpy) {
   const Binary b = LoadBinary(fx);
   const int64_t N = static_cast<int64_t>(b.y.size());
   std::vector<float> probs;
-  for (double p : b.p) probs.insert(probs.end(), {static_cast<float>(1 - p), static_cast<float>(p)});
-  EXPECT_NEAR(ExpectedCalibrationError(probs.data(), b.y.data(), N, 2), fx["ece_before"].get<double>(), 1e-6);
+  for (double p : b.p)
+    probs.insert(probs.end(), {static_cast<float>(1 - p), static_cast<float>(p)});
+  EXPECT_NEAR(ExpectedCalibrationError(probs.data(), b.y.data(), N, 2),
+              fx["ece_before"].get<double>(), 1e-6);
   auto fit = FitPlatt(b.z.data(), b.y.data(), N);
   ASSERT_TRUE(fit.ok());
   probs.clear();

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <system_error>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "explain/background.h"
@@ -29,7 +29,8 @@ const char* kNames[] = {"a", "b", "c", "d", "e", "f"};
 struct TempDir {
   std::string path;
   TempDir() {
-    auto p = std::filesystem::temp_directory_path() / ("ming_explain_test_" + std::to_string(::getpid()));
+    auto p = std::filesystem::temp_directory_path() /
+             ("ming_explain_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(p);
     path = p.string();
   }
@@ -149,7 +150,8 @@ TEST(ExplainModel, CalibrationAndBackgroundRoundTripAndApplyAtPrediction) {
   auto loaded = LoadModel(TrainedModel());
   ASSERT_TRUE(loaded.ok());
   ModelData m = *loaded;
-  EXPECT_EQ(m.background.size(), static_cast<size_t>(kBackgroundRows) * static_cast<size_t>(m.net.inputs));
+  EXPECT_EQ(m.background.size(),
+            static_cast<size_t>(kBackgroundRows) * static_cast<size_t>(m.net.inputs));
   m.calibration.method = CalibrationMethod::kPlatt;
   m.calibration.scale = 2.0;
   m.calibration.shift = -1.0;

@@ -1,12 +1,13 @@
 // Shapley values over fields against a brute-force reference (every subset of every field,
 // one row at a time through the single-row path, factorial weights), against the closed
 // form for a linear network, and the properties: additivity, null fields, sampling.
+#include "explain/shapley.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "explain/shapley.h"
 #include "nn/network.h"
 #include "runtime/plan.h"
 #include "util/rng.h"
@@ -44,8 +45,9 @@ double Eval(const Plan& plan, const std::vector<float>& row, int output) {
 
 // Brute force: for each background row, all 2^F subsets of all fields, Shapley weights
 // from factorials, averaged over the background.
-std::vector<double> BruteForce(const Plan& plan, const std::vector<FieldColumns>& fields, const std::vector<float>& x,
-                               const std::vector<float>& bg, int K, int output) {
+std::vector<double> BruteForce(const Plan& plan, const std::vector<FieldColumns>& fields,
+                               const std::vector<float>& x, const std::vector<float>& bg, int K,
+                               int output) {
   const int F = static_cast<int>(fields.size()), W = plan.inputs();
   std::vector<double> phi(static_cast<size_t>(F), 0.0), fact(static_cast<size_t>(F) + 1, 1.0);
   for (int i = 1; i <= F; ++i) fact[static_cast<size_t>(i)] = fact[static_cast<size_t>(i) - 1] * i;
@@ -65,7 +67,8 @@ std::vector<double> BruteForce(const Plan& plan, const std::vector<FieldColumns>
       for (uint32_t S = 0; S < (1u << F); ++S) {
         if (S >> i & 1u) continue;
         const int s = __builtin_popcount(S);
-        const double w = fact[static_cast<size_t>(s)] * fact[static_cast<size_t>(F - s - 1)] / fact[static_cast<size_t>(F)];
+        const double w = fact[static_cast<size_t>(s)] * fact[static_cast<size_t>(F - s - 1)] /
+                         fact[static_cast<size_t>(F)];
         phi[static_cast<size_t>(i)] += w * (v[S | (1u << i)] - v[S]) / K;
       }
   }
@@ -102,10 +105,13 @@ TEST(Shapley, ExactEqualsBruteForceAndAddsUp) {
       EXPECT_NEAR(sv.phi[f], ref[f], 1e-5) << "field " << f;
       sum += sv.phi[f];
     }
-    EXPECT_NEAR(sum, sv.output, 1e-9);                   // additivity, by construction
+    EXPECT_NEAR(sum, sv.output, 1e-9);                      // additivity, by construction
     EXPECT_NEAR(sv.output, Eval(plan, s.x, output), 1e-5);  // and it is the model's output
     double base = 0;
-    for (int k = 0; k < s.K; ++k) base += Eval(plan, std::vector<float>(s.bg.begin() + k * s.W, s.bg.begin() + (k + 1) * s.W), output) / s.K;
+    for (int k = 0; k < s.K; ++k)
+      base += Eval(plan, std::vector<float>(s.bg.begin() + k * s.W, s.bg.begin() + (k + 1) * s.W),
+                   output) /
+              s.K;
     EXPECT_NEAR(sv.base, base, 1e-5);
     // Fewer rows than 4 * 2^6: the shared fields were not enumerated.
     EXPECT_LT(sv.evaluations, 4 * 64);
@@ -124,7 +130,8 @@ TEST(Shapley, LinearNetworkGivesWeightTimesDifference) {
     double want = 0;
     for (int c = s.fields[f].offset; c < s.fields[f].offset + s.fields[f].width; ++c) {
       double mean_b = 0;
-      for (int k = 0; k < s.K; ++k) mean_b += static_cast<double>(s.bg[static_cast<size_t>(k * s.W + c)]) / s.K;
+      for (int k = 0; k < s.K; ++k)
+        mean_b += static_cast<double>(s.bg[static_cast<size_t>(k * s.W + c)]) / s.K;
       want += n.params[static_cast<size_t>(c * O + 1)] * (s.x[static_cast<size_t>(c)] - mean_b);
     }
     EXPECT_NEAR(sv.phi[f], want, 1e-5) << "field " << f;
@@ -137,7 +144,8 @@ TEST(Shapley, IgnoredFieldGetsZero) {
   NetLayout layout(n.cfg);
   const LayerLayout& first = layout.layers()[0];
   for (int c = 4; c < 5; ++c)  // field 2's column feeds nothing
-    for (int o = 0; o < first.OC; ++o) n.params[static_cast<size_t>(first.W + c * first.OC + o)] = 0;
+    for (int o = 0; o < first.OC; ++o)
+      n.params[static_cast<size_t>(first.W + c * first.OC + o)] = 0;
   Plan plan(n.cfg, n.params.data(), n.buffers.data());
   ShapleyEngine eng(plan, s.fields, s.bg.data(), s.K, ShapleyOptions{});
   ShapleyValues sv;
