@@ -22,7 +22,7 @@ void OutputsToPrediction(const ModelData& m, const float* out, float* probs, dou
                          int* class_index) {
   switch (m.pre.label().task) {
     case Task::kBinary: {
-      const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(out[0])));
+      const double p = 1.0 / (1.0 + std::exp(-m.calibration.Apply(out[0])));  // calibrated logit
       probs[0] = static_cast<float>(1.0 - p);
       probs[1] = static_cast<float>(p);
       *class_index = p >= m.threshold ? 1 : 0;
@@ -32,11 +32,12 @@ void OutputsToPrediction(const ModelData& m, const float* out, float* probs, dou
     case Task::kMulticlass: {
       const int C = m.net.outputs;
       const float mx = *std::max_element(out, out + C);
+      const double ts = m.calibration.scale;  // temperature calibration (1 when none)
       double sum = 0;
-      for (int c = 0; c < C; ++c) sum += std::exp(static_cast<double>(out[c] - mx));
+      for (int c = 0; c < C; ++c) sum += std::exp(ts * static_cast<double>(out[c] - mx));
       int best = 0;
       for (int c = 0; c < C; ++c) {
-        probs[c] = static_cast<float>(std::exp(static_cast<double>(out[c] - mx)) / sum);
+        probs[c] = static_cast<float>(std::exp(ts * static_cast<double>(out[c] - mx)) / sum);
         if (out[c] > out[best]) best = c;
       }
       *class_index = best;

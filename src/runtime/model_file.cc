@@ -30,23 +30,26 @@ std::string SerializeModel(const ModelData& m) {
   meta["preprocessing"] = m.pre.ToJson();
   meta["network"] = ToJson(m.net);
   meta["threshold"] = m.threshold;
+  if (m.calibration.method != CalibrationMethod::kNone) meta["calibration"] = ToJson(m.calibration);
   Container c;
   c.kind = FileKind::kModel;
   if (!m.frozen) {
     c.sections.push_back({"META", meta.dump(1)});
     c.sections.push_back({"PARM", EncodeFloats(m.params.data(), m.params.size())});
     c.sections.push_back({"BUFS", EncodeFloats(m.buffers.data(), m.buffers.size())});
-    return SerializeContainer(c);
+  } else {
+    meta["form"] = "frozen";
+    std::map<std::string, std::string> sections;
+    json layers = json::array();
+    for (size_t l = 0; l < m.layers.size(); ++l) {
+      EncodeFrozenLayer(m.layers[l], static_cast<int>(l), sections, layers.emplace_back());
+    }
+    meta["layers"] = layers;
+    c.sections.push_back({"META", meta.dump(1)});
+    for (auto& [tag, bytes] : sections) c.sections.push_back({tag, std::move(bytes)});
   }
-  meta["form"] = "frozen";
-  std::map<std::string, std::string> sections;
-  json layers = json::array();
-  for (size_t l = 0; l < m.layers.size(); ++l) {
-    EncodeFrozenLayer(m.layers[l], static_cast<int>(l), sections, layers.emplace_back());
-  }
-  meta["layers"] = layers;
-  c.sections.push_back({"META", meta.dump(1)});
-  for (auto& [tag, bytes] : sections) c.sections.push_back({tag, std::move(bytes)});
+  // Explanations: background rows (BKGD) and calibration (META "calibration").
+  if (!m.background.empty()) c.sections.push_back({"BKGD", EncodeFloats(m.background.data(), m.background.size())});
   return SerializeContainer(c);
 }
 
@@ -135,6 +138,22 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
     meta.erase("layers");
   } else {
     MING_RETURN_IF_ERROR(ParseTrainedParams(c, name, m));
+  }
+  // Explanations: optional background rows and calibration.
+  if (const Section* bk = c.Find("BKGD")) {
+    const uint64_t row_bytes = static_cast<uint64_t>(m.net.inputs) * 4;
+    if (row_bytes == 0 || bk->bytes.size() % row_bytes != 0) {
+      return Status::InvalidInput(name + ": BKGD has " + std::to_string(bk->bytes.size()) +
+                                  " bytes, not a whole number of " + std::to_string(row_bytes) + "-byte rows");
+    }
+    m.background.resize(bk->bytes.size() / 4);
+    MING_RETURN_IF_ERROR(DecodeFloats(bk->bytes, m.background.data(), m.background.size(), name + ": BKGD"));
+  }
+  if (meta.contains("calibration")) {
+    auto cal = CalibrationFromJson(meta["calibration"], m.net.outputs);
+    if (!cal.ok()) return cal.status().Prefixed(name);
+    m.calibration = cal.value();
+    meta.erase("calibration");
   }
   meta.erase("preprocessing");
   meta.erase("network");

@@ -15,6 +15,7 @@
 #include "data/preprocess.h"
 #include "ming/status.h"
 #include "nn/config.h"
+#include "runtime/calibration.h"
 #include "runtime/frozen.h"
 
 namespace ming {
@@ -31,6 +32,11 @@ struct ModelData {
   // Free-form metadata: "training" (effective configuration), "metrics", "history",
   // "created", "ming_version", "data". Stored as is.
   nlohmann::json info = nlohmann::json::object();
+  // Explanations (src/explain): background rows of encoded training inputs,
+  // [rows, net.inputs] row-major (section BKGD; empty when absent), and the probability
+  // calibration applied by OutputsToPrediction (META "calibration"; absent = none).
+  std::vector<float> background;
+  Calibration calibration;
 };
 
 // Serialises to the container bytes (deterministic for the same ModelData).

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "data/split.h"
+#include "explain/background.h"
 #include "train/evaluate.h"
 #include "train/options.h"
 
@@ -168,6 +169,8 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
 
   res.model.params = res.train.params;
   res.model.buffers = res.train.buffers;
+  // Background rows for explanations (ming explain), a seeded sample of training rows.
+  res.model.background = SampleBackground(train.X.data(), train.rows, train.features, kBackgroundRows, topts.seed);
   const int threads = topts.threads;
   res.metrics["train"] = EvaluateEncoded(res.model, train, threads);
   if (val.rows > 0) res.metrics["validation"] = EvaluateEncoded(res.model, val, threads);

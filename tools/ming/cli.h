@@ -25,6 +25,8 @@ Runner AddFreeze(CLI::App& app);
 Runner AddBench(CLI::App& app);
 Runner AddPrune(CLI::App& app);
 Runner AddServe(CLI::App& app);
+Runner AddExplain(CLI::App& app);
+Runner AddCalibrate(CLI::App& app);
 
 // Prints "ming: <message>" to stderr for a failed status and returns its exit code.
 int Fail(const Status& st);

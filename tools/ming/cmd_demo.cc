@@ -1,11 +1,14 @@
 // `ming demo`: Ming's story end to end. Generates his invitation records, trains a network
 // with the defaults, evaluates it on evenings it never saw, saves the model, and asks the
 // frozen model about a few new evenings through the C++ library API.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "cli.h"
 #include "data/invitations.h"
+#include "ming/explain.h"
 #include "ming/ming.h"
 #include "progress.h"
 #include "report.h"
@@ -39,6 +42,35 @@ const std::vector<Evening>& Evenings() {
   return kEvenings;
 }
 
+// Explains one evening's prediction in plain words: its three largest contributions.
+int ExplainOne(const std::shared_ptr<const Model>& model, const Evening& e) {
+  auto ex = Explainer::Create(model);
+  if (!ex.ok()) return Fail(ex.status());
+  Explanation x;
+  Status st = (*ex)->ExplainNamed(e.fields, &x);
+  if (!st.ok()) return Fail(st);
+  std::vector<size_t> order(x.contributions.size());
+  for (size_t f = 0; f < order.size(); ++f) order[f] = f;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::fabs(x.contributions[a]) > std::fabs(x.contributions[b]); });
+  std::printf("\nWhy? For %s, the model starts from\nits average log-odds of acceptance on her past evenings (%.2f); then\n", e.story, x.base);
+  for (size_t k = 0; k < 3 && k < order.size(); ++k) {
+    const std::string& name = model->fields()[order[k]];
+    std::string_view value = "(missing)";
+    for (const auto& [n, v] : e.fields)
+      if (n == name && !v.empty()) value = v;
+    const double c = x.contributions[order[k]];
+    const std::string what = name + " = " + std::string(value);
+    std::printf("  %-24s %s them by %.2f (odds x %.2f)\n", what.c_str(), c >= 0 ? "raised" : "lowered", std::fabs(c),
+                std::exp(c));
+  }
+  std::printf("  and the other %zu fields together by %+.2f, ending at %.2f: P(yes) = %.2f.\n", order.size() - 3,
+              x.output - x.base - x.contributions[order[0]] - x.contributions[order[1]] - x.contributions[order[2]],
+              x.output, 1 / (1 + std::exp(-x.output)));
+  std::printf("  (exact Shapley values against %d of her past evenings; `ming explain` does this for any row)\n",
+              (*ex)->background_rows());
+  return 0;
+}
+
 int AskTheModel(const std::string& model_path) {
   auto model = Model::Load(model_path);
   if (!model.ok()) return Fail(model.status());
@@ -51,7 +83,7 @@ int AskTheModel(const std::string& model_path) {
     const double yes = p.probabilities[1];
     std::printf("  %-66s -> %-3s (P(yes) = %.2f)\n", e.story, std::string(p.label).c_str(), yes);
   }
-  return 0;
+  return ExplainOne(*model, Evenings()[1]);
 }
 
 }  // namespace
@@ -108,8 +140,8 @@ Runner AddDemo(CLI::App& app) {
     const int rc = AskTheModel(model);
     if (rc != 0) return rc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\nDone in %.1f s. Try: ming info %s; ming predict %s %s | head\n", secs, model.c_str(),
-                model.c_str(), csv.c_str());
+    std::printf("\nDone in %.1f s. Try: ming info %s; ming predict %s %s | head;\n  ming explain %s --global %s\n", secs,
+                model.c_str(), model.c_str(), csv.c_str(), model.c_str(), csv.c_str());
     return 0;
   };
 }

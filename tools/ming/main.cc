@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   add(AddBench);
   add(AddPrune);
   add(AddServe);
+  add(AddExplain);
+  add(AddCalibrate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
