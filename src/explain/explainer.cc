@@ -20,7 +20,7 @@ struct Explainer::Impl {
         engine(model->impl().plan, FieldColumnsOf(data.pre), background.data(),
                static_cast<int>(background.size() / static_cast<size_t>(data.net.inputs)),
                ShapleyOptions{o.max_exact_fields, o.permutations, o.seed}),
-        scratch(1, model->impl().plan.max_width()),
+        scratch(model->impl().plan, 1),
         x(static_cast<size_t>(data.net.inputs)),
         logits(static_cast<size_t>(data.net.outputs)),
         named(data.pre.fields().size()) {}

@@ -30,7 +30,7 @@ ShapleyEngine::ShapleyEngine(const Plan& plan, std::vector<FieldColumns> fields,
       W_(plan.inputs()),
       O_(plan.outputs()),
       opts_(opts),
-      scratch_(kChunk, plan.max_width()),
+      scratch_(plan, kChunk),
       in_(static_cast<size_t>(kChunk) * static_cast<size_t>(plan.inputs())),
       out_(static_cast<size_t>(kChunk) * static_cast<size_t>(plan.outputs())),
       cur_(static_cast<size_t>(plan.inputs())) {

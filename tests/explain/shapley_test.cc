@@ -37,7 +37,7 @@ Net RandomNet(int inputs, std::vector<int> hidden, uint64_t seed) {
 
 // f(row) through the single-row path (not the batched one the engine uses).
 double Eval(const Plan& plan, const std::vector<float>& row, int output) {
-  PlanScratch s(1, plan.max_width());
+  PlanScratch s(plan, 1);
   std::vector<float> out(static_cast<size_t>(plan.outputs()));
   plan.Run(row.data(), 1, out.data(), s);
   return out[static_cast<size_t>(output)];

@@ -73,7 +73,7 @@ int RunRows(const Opts& o, const std::shared_ptr<const Model>& model, const CsvT
   std::vector<float> X(rows->size() * static_cast<size_t>(W)),
       out(static_cast<size_t>(m.net.outputs));
   if (Status st = m.pre.EncodeInputs(t, *rows, X.data()); !st.ok()) return Fail(st);
-  PlanScratch scratch(1, model->impl().plan.max_width());
+  PlanScratch scratch(model->impl().plan, 1);
   nlohmann::json all = nlohmann::json::array();
   Explanation e;
   for (size_t k = 0; k < rows->size(); ++k) {
