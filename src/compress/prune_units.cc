@@ -151,11 +151,7 @@ LayerChoice Choose(const UnitStats& s, const ModelData& m, const NetLayout& layo
 ModelData RemoveUnits(const ModelData& m, int layer, const std::vector<uint8_t>& keep,
                       const std::vector<float>& fold) {
   const NetLayout old_layout(m.net);
-  ModelData out;
-  out.pre = m.pre;
-  out.threshold = m.threshold;
-  out.info = m.info;
-  out.net = m.net;
+  ModelData out = m;  // everything but the network (background rows, calibration, ...) carries over
   out.net.hidden[static_cast<size_t>(layer)] =
       static_cast<int>(std::count(keep.begin(), keep.end(), uint8_t{1}));
   const NetLayout new_layout(out.net);

@@ -55,6 +55,9 @@ Plan::Plan(const NetConfig& net, const float* params, const float* buffers)
 Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
     : layers_(std::move(layers)), act_(net.activation), slope_(net.leaky_slope), eps_(net.norm_eps),
       inputs_(layers_.front().IC), outputs_(layers_.back().OC), max_width_(inputs_) {
+  // Batches are parallel over row chunks (RunPlan, the server's workers), so each SGEMM runs
+  // on its caller's thread: OpenBLAS's own threads would only oversubscribe the cores.
+  openblas_set_num_threads(1);
   for (FrozenLayer& L : layers_) {
     max_width_ = std::max({max_width_, L.IC, L.OC});
     // A sparse layer that is chosen for batches but loses to the dense zero-skipping loop on

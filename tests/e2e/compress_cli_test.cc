@@ -75,5 +75,34 @@ TEST_F(CompressCli, BenchReportsLatencyAndThroughput) {
   EXPECT_EQ(Ming("bench missing.ming", d).rc, 2);
 }
 
+TEST_F(CompressCli, QuantizeWritesAnInt8ModelThatAgreesWithTheFloatOne) {
+  const std::string& d = *dir_;
+  Result q = Ming("quantize m.ming --data inv.csv -o q.ming --bench-seconds 0.02 --json", d);
+  ASSERT_EQ(q.rc, 0) << q.err;
+  json j = json::parse(q.out);
+  EXPECT_EQ(j["before"]["form"], "frozen");
+  for (size_t l = 0; l + 1 < j["after"]["layers"].size(); ++l) EXPECT_EQ(j["after"]["layers"][l]["form"], "int8");
+  EXPECT_EQ(j["after"]["layers"].back()["form"], "dense");
+  EXPECT_GE(j["agreement"]["test"]["same_class"].get<double>(), 0.97);
+  EXPECT_LT(j["after"]["weight_bytes"].get<double>() * 3, j["before"]["weight_bytes"].get<double>());
+  EXPECT_TRUE(j["after"]["metrics"].contains("test"));
+  EXPECT_TRUE(j["after"]["bench"].contains("single_row_plan"));
+  json info = json::parse(Ming("info q.ming --json", d).out);
+  EXPECT_EQ(info["layers"][0]["form"], "int8");
+  EXPECT_EQ(info["quantization"]["output_layer"], "float32");
+  Result p = Ming("predict q.ming inv.csv -o q.csv", d);
+  EXPECT_EQ(p.rc, 0) << p.err;
+  // Already quantised, bad rows, a schema that does not match: exit 2, nothing written.
+  Result again = Ming("quantize q.ming --data inv.csv -o q2.ming", d);
+  EXPECT_EQ(again.rc, 2);
+  EXPECT_NE(again.err.find("already quantised"), std::string::npos);
+  Write(d + "/other.csv", "a,b,accepted\n1,2,yes\n3,4,no\n");
+  Result schema = Ming("quantize m.ming --data other.csv -o q3.ming", d);
+  EXPECT_EQ(schema.rc, 2);
+  EXPECT_NE(schema.err.find("other.csv"), std::string::npos);
+  EXPECT_EQ(Ming("quantize m.ming --data inv.csv -o q4.ming --calibration-rows 0", d).rc, 2);
+  for (const char* f : {"q2.ming", "q3.ming", "q4.ming"}) EXPECT_FALSE(std::filesystem::exists(d + "/" + f)) << f;
+}
+
 }  // namespace
 }  // namespace ming::e2e

@@ -24,6 +24,7 @@ Runner AddDemo(CLI::App& app);
 Runner AddFreeze(CLI::App& app);
 Runner AddBench(CLI::App& app);
 Runner AddPrune(CLI::App& app);
+Runner AddQuantize(CLI::App& app);
 Runner AddServe(CLI::App& app);
 Runner AddExplain(CLI::App& app);
 Runner AddCalibrate(CLI::App& app);

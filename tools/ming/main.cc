@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add(AddFreeze);
   add(AddBench);
   add(AddPrune);
+  add(AddQuantize);
   add(AddServe);
   add(AddExplain);
   add(AddCalibrate);
