@@ -4,13 +4,13 @@
 # int8, all on the invitation data with the medium network (--hidden 256,256), and ONNX
 # Runtime (onnxruntime-node, one thread) on the same-shaped dense network in the same run.
 # Usage: bench/compress_bench.sh   env: ROWS (20000), EPOCHS (60 for the dense model),
-#        FT_EPOCHS (20), REPEATS (3 bench rounds), SECONDS (1 per measurement),
+#        FT_EPOCHS (20), REPEATS (3 bench rounds), BENCH_SECONDS (1 per measurement),
 #        BUILD_DIR (build-bench), WORK (/tmp/ming-compress-bench), PYTHON (/usr/bin/python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 ROWS=${ROWS:-20000} EPOCHS=${EPOCHS:-60} FT_EPOCHS=${FT_EPOCHS:-20} REPEATS=${REPEATS:-3}
-SECONDS_PER=${SECONDS:-1} BUILD_DIR=${BUILD_DIR:-build-bench} WORK=${WORK:-/tmp/ming-compress-bench}
+SECONDS_PER=${BENCH_SECONDS:-1} BUILD_DIR=${BUILD_DIR:-build-bench} WORK=${WORK:-/tmp/ming-compress-bench}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [[ $PYTHON != /usr/bin/python3 ]] || need_debs python3-torch python3-numpy python3-onnx
 build_targets ming

@@ -45,7 +45,7 @@ std::string SerializeModel(const ModelData& m) {
       EncodeFrozenLayer(m.layers[l], static_cast<int>(l), sections, layers.emplace_back());
     }
     meta["layers"] = layers;
-    c.sections.push_back({"META", meta.dump(1)});
+    c.sections.push_back({"META", meta.dump()});  // compact: a frozen model is the smallest form
     for (auto& [tag, bytes] : sections) c.sections.push_back({tag, std::move(bytes)});
   }
   // Explanations: background rows (BKGD) and calibration (META "calibration").
