@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pruning and quantisation, measured: accuracy, size, single-row latency and batch throughput
-# of the dense model vs 50/70/80/90/95%-sparse models (gradual pruning with fine-tuning) vs
-# int8, all on the invitation data with the medium network (--hidden 256,256), and ONNX
+# of the dense model vs 50/70/80/90/95%-sparse models (gradual pruning with fine-tuning), a
+# 90% model pruned in blocks of 16 outputs, and int8, all on the invitation data with the medium network (--hidden 256,256), and ONNX
 # Runtime (onnxruntime-node, one thread) on the same-shaped dense network in the same run.
 # Usage: bench/compress_bench.sh   env: ROWS (20000), EPOCHS (60 for the dense model),
 #        FT_EPOCHS (20), REPEATS (3 bench rounds), BENCH_SECONDS (1 per measurement),
@@ -40,6 +40,10 @@ for s in 0.5 0.7 0.8 0.9 0.95; do
     --fine-tune-epochs "$FT_EPOCHS" --seed 1 -o "$WORK/sparse_$s.ming" --json |
     "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); r.update(kind="prune", sparsity=float(sys.argv[1])); print(json.dumps(r))' "$s" >>"$results"
 done
+echo "pruning to 0.9 in blocks of 16 outputs" >&2
+"$ming" prune "$WORK/dense.ming" --data "$WORK/inv.csv" --sparsity 0.9 --block 16 \
+  --fine-tune-epochs "$FT_EPOCHS" --seed 1 -o "$WORK/block16_0.9.ming" --json |
+  "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); r.update(kind="prune", name="block16_0.9"); print(json.dumps(r))' >>"$results"
 echo "quantising" >&2
 "$ming" quantize "$WORK/dense.ming" --data "$WORK/inv.csv" -o "$WORK/int8.ming" --json |
   "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); r.update(kind="quantize"); print(json.dumps(r))' >>"$results"
@@ -54,7 +58,7 @@ if ((ort)); then
 fi
 for round in $(seq "$REPEATS"); do
   echo "bench round $round/$REPEATS" >&2
-  for m in dense_frozen sparse_0.5 sparse_0.7 sparse_0.8 sparse_0.9 sparse_0.95 int8; do
+  for m in dense_frozen sparse_0.5 sparse_0.7 sparse_0.8 sparse_0.9 sparse_0.95 block16_0.9 int8; do
     "$ming" bench "$WORK/$m.ming" --data "$WORK/inv.csv" --seconds "$SECONDS_PER" --json |
       "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); r.update(kind="bench", name=sys.argv[1]); print(json.dumps(r))' "$m" >>"$results"
   done

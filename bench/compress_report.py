@@ -22,7 +22,7 @@ def load(path):
         elif r["kind"] == "ort":
             ort[r["config"]].append(r)
         elif r["kind"] == "prune":
-            reports[f"sparse_{r['sparsity']:g}"] = r
+            reports[r.get("name", f"sparse_{r['sparsity']:g}")] = r
         elif r["kind"] == "quantize":
             reports["int8"] = r
     return bench, ort, reports

@@ -72,12 +72,13 @@ Result<FineTuneResult> PruneMagnitude(const ModelData& m, const ModelDatasets& d
     return Status::InvalidInput("--fine-tune-epochs must be in [0, 100000]");
   if (!(o.lr_factor > 0 && o.lr_factor <= 100))
     return Status::InvalidInput("fine-tuning lr factor must be in (0, 100]");
+  if (o.block < 1 || o.block > 4096) return Status::InvalidInput("--block must be in [1, 4096]");
   const NetLayout layout(m.net);
   FineTuneResult res;
   res.model = m;
   res.initial_sparsity = WeightSparsity(layout, m.params.data());
   if (o.epochs == 0) {
-    ApplyMask(MagnitudeMask(layout, m.params.data(), o.sparsity, o.scope), &res.model.params);
+    ApplyMask(MagnitudeMask(layout, m.params.data(), o.sparsity, o.scope, o.block), &res.model.params);
     return res;
   }
   const double s0 = std::min(res.initial_sparsity, o.sparsity);
@@ -101,7 +102,7 @@ Result<FineTuneResult> PruneMagnitude(const ModelData& m, const ModelDatasets& d
     const double s = res.schedule[static_cast<size_t>(epoch - 1)];
     if (s == current) return;  // same sparsity: keep the mask
     current = s;
-    *keep = MagnitudeMask(layout, params, s, o.scope);
+    *keep = MagnitudeMask(layout, params, s, o.scope, o.block);
   };
   if (o.on_epoch) {
     cb.on_epoch = [&](const EpochReport& rep, const float*, const float*) {

@@ -21,6 +21,7 @@ constexpr double kFineTuneLrFactor = 1.0;  // fine-tuning lr = this x the model'
 struct FineTuneOptions {
   double sparsity = 0.0;  // target fraction of zero weights, [0, 1)
   PruneScope scope = PruneScope::kGlobal;
+  int block = 1;   // > 1: prune blocks of this many consecutive outputs of one input
   int epochs = 0;  // 0: one-shot pruning, no training
   double lr_factor = kFineTuneLrFactor;
   int batch_size = 0;  // 0: the model's recorded batch size (256 when absent)

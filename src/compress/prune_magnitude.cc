@@ -9,10 +9,32 @@ namespace ming {
 namespace {
 
 struct Candidate {
-  float mag;
-  int64_t index;
+  float mag;      // |w|, or a block's root-mean-square magnitude
+  int64_t index;  // flat index of the (first) weight
+  int len = 1;    // consecutive weights (outputs of one input) pruned together
   bool operator<(const Candidate& o) const { return mag != o.mag ? mag < o.mag : index < o.index; }
 };
+
+// Block pruning: the blocks of `block` consecutive outputs of one input (the last block of
+// a row may be shorter), scored by root-mean-square magnitude. Never-empty rule per block
+// column: each keeps its highest-scoring input block.
+void AddBlockCandidates(const LayerLayout& L, const float* params, int block, std::vector<Candidate>* c) {
+  const int nb = (L.OC + block - 1) / block;
+  auto score = [&](int i, int j) {
+    const int o0 = j * block, len = std::min(block, L.OC - o0);
+    double sq = 0;
+    for (int o = o0; o < o0 + len; ++o) sq += double{params[L.W + int64_t{i} * L.OC + o]} * params[L.W + int64_t{i} * L.OC + o];
+    return static_cast<float>(std::sqrt(sq / len));
+  };
+  for (int j = 0; j < nb; ++j) {
+    int top = 0;
+    for (int i = 1; i < L.IC; ++i) top = score(i, j) > score(top, j) ? i : top;
+    for (int i = 0; i < L.IC; ++i) {
+      if (i == top) continue;
+      c->push_back({score(i, j), L.W + int64_t{i} * L.OC + int64_t{j} * block, std::min(block, L.OC - j * block)});
+    }
+  }
+}
 
 // Appends the prunable weights of layer L (all but each column's largest) to *c.
 void AddCandidates(const LayerLayout& L, const float* params, std::vector<Candidate>* c) {
@@ -33,8 +55,19 @@ void AddCandidates(const LayerLayout& L, const float* params, std::vector<Candid
   }
 }
 
-// Marks the k smallest candidates (in the total order above) as pruned.
+// Marks the k smallest candidates (in the total order above) as pruned; for blocks, the
+// smallest blocks while their weights still fit in k.
 void PruneSmallest(std::vector<Candidate>* c, int64_t k, std::vector<uint8_t>* keep) {
+  if (!c->empty() && (*c)[0].len > 1) {
+    std::sort(c->begin(), c->end());
+    int64_t pruned = 0;
+    for (const Candidate& b : *c) {
+      if (pruned + b.len > k) break;
+      std::fill_n(keep->begin() + b.index, b.len, uint8_t{0});
+      pruned += b.len;
+    }
+    return;
+  }
   k = std::min<int64_t>(k, static_cast<int64_t>(c->size()));
   if (k <= 0) return;
   std::nth_element(c->begin(), c->begin() + (k - 1), c->end());
@@ -68,20 +101,24 @@ Status ValidateSparsity(double sparsity) {
 }
 
 std::vector<uint8_t> MagnitudeMask(const NetLayout& layout, const float* params, double sparsity,
-                                   PruneScope scope) {
+                                   PruneScope scope, int block) {
   std::vector<uint8_t> keep(static_cast<size_t>(layout.num_params()), 1);
   std::vector<Candidate> c;
+  auto add = [&](const LayerLayout& L) {
+    if (block > 1) AddBlockCandidates(L, params, block, &c);
+    else AddCandidates(L, params, &c);
+  };
   if (scope == PruneScope::kLayer) {
     for (const LayerLayout& L : layout.layers()) {
       c.clear();
-      AddCandidates(L, params, &c);
+      add(L);
       PruneSmallest(&c, Pruned(sparsity, int64_t{L.IC} * L.OC), &keep);
     }
     return keep;
   }
   int64_t total = 0;
   for (const LayerLayout& L : layout.layers()) {
-    AddCandidates(L, params, &c);
+    add(L);
     total += int64_t{L.IC} * L.OC;
   }
   PruneSmallest(&c, Pruned(sparsity, total), &keep);

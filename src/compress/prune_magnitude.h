@@ -29,9 +29,14 @@ Status ValidateSparsity(double sparsity);
 // floor(S * weights of the layer) in each layer. Magnitude ties are broken by position in
 // the flat array (lower index pruned first), so the mask is a pure function of the
 // weights. Already-zero weights are pruned first, so raising S keeps earlier prunes.
-// REQUIRES: ValidateSparsity(sparsity).ok(); params has layout.num_params() entries.
+// block > 1 prunes whole blocks of `block` consecutive outputs of one input (the last
+// block of a row may be shorter), smallest root-mean-square magnitude first, as many as fit
+// in the count; the never-empty rule keeps each block column's best input block. Block
+// rows run one row with one vector FMA per kept block (compress/block_rows.h).
+// REQUIRES: ValidateSparsity(sparsity).ok(); params has layout.num_params() entries;
+// block >= 1.
 std::vector<uint8_t> MagnitudeMask(const NetLayout& layout, const float* params, double sparsity,
-                                   PruneScope scope);
+                                   PruneScope scope, int block = 1);
 
 struct WeightCount {
   int64_t weights = 0, nonzero = 0;        // entries of W and the non-zero ones

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compress/block_rows.h"
 #include "compress/int8.h"
 #include "compress/sparse.h"
 #include "ming/status.h"
@@ -31,6 +32,10 @@ struct FrozenLayer {
   std::vector<float> W;              // kDense: W[IC, OC]; in a Plan, also a kSparse layer's
                                      // dense copy when one row runs faster dense
   SparseWeights sparse;              // kSparse
+  // In a Plan, a kSparse layer whose nonzeros come in 16-output blocks: one row runs through
+  // these block rows (derived at load, not stored).
+  BlockRows blocks;
+  bool single_row_blocks = false;
   Int8Weights int8;                  // kInt8
   std::vector<float> b;              // [OC]
   std::vector<float> gamma, beta;    // layer norm [OC] each, or empty

@@ -35,6 +35,7 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
   b.resize(n);
   c.resize(n);
   idx.resize(static_cast<size_t>(plan.max_width()));
+  acc.resize(static_cast<size_t>(plan.max_width()) + BlockRows::kBlock);
   mean.resize(static_cast<size_t>(rows));
   rstd.resize(static_cast<size_t>(rows));
   const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
@@ -45,6 +46,7 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
 bool PlanScratch::Fits(const Plan& plan, int rows) const {
   const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
   return rows <= max_rows && idx.size() >= static_cast<size_t>(plan.max_width()) &&
+         acc.size() >= static_cast<size_t>(plan.max_width()) + BlockRows::kBlock &&
          a.size() >= static_cast<size_t>(max_rows) * static_cast<size_t>(plan.max_width()) &&
          sparse.size() >= sparse_floats && quant.size() >= quant_bytes;
 }
@@ -62,7 +64,12 @@ Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
     max_width_ = std::max({max_width_, L.IC, L.OC});
     // A sparse layer that is chosen for batches but loses to the dense zero-skipping loop on
     // one row keeps a dense copy for single rows (memory only; the file stays sparse).
-    if (L.form == WeightForm::kSparse && !PreferSparseSingleRow(L.IC, L.OC, L.sparse.nnz())) {
+    if (L.form != WeightForm::kSparse) continue;
+    BlockRows rows = MakeBlockRows(L.sparse);
+    if (PreferBlockRows(rows)) {
+      L.blocks = std::move(rows);
+      L.single_row_blocks = true;
+    } else if (!PreferSparseSingleRow(L.IC, L.OC, L.sparse.nnz())) {
       L.W = L.DenseWeights();
     }
   }
@@ -176,6 +183,10 @@ void Plan::RunLayer(const FrozenLayer& L, const float* in, int B, float* out, Pl
 void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
   switch (L.form) {
     case WeightForm::kSparse:
+      if (B == 1 && L.single_row_blocks) {
+        BlockRowsMatVec(out, in, L.blocks, L.b.data(), s.idx.data(), s.acc.data());
+        return;
+      }
       if (B > 1 || L.W.empty()) {
         SparseLinear(out, in, L.sparse, L.b.data(), B, s.sparse.data());
         return;

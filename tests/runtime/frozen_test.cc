@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "compress/prune_magnitude.h"
 #include "compress/quantize.h"
 #include "data/invitations.h"
 #include "format/container.h"
@@ -128,6 +129,24 @@ TEST_F(FrozenTest, PrunedLayersAreStoredSparseAndGiveTheSameOutputs) {
   EXPECT_EQ(Outputs(back), Outputs(sparse));
   EXPECT_EQ(CountNonzeroWeights(back), CountNonzeroWeights(pruned));
   EXPECT_LT(WeightBytes(sparse) * 5, WeightBytes(dense));  // 10% of the weights at 6 bytes each
+}
+
+TEST_F(FrozenTest, BlockPrunedLayersRunOneRowThroughBlockRows) {
+  ModelData m = *bn_;
+  const NetLayout layout(m.net);
+  const auto keep = MagnitudeMask(layout, m.params.data(), 0.9, PruneScope::kLayer, 16);
+  for (size_t k = 0; k < keep.size(); ++k) m.params[k] = keep[k] ? m.params[k] : 0.0f;
+  const ModelData frozen = FreezeModel(m);
+  const Plan plan = MakePlan(frozen);
+  ASSERT_EQ(plan.layers()[1].form, WeightForm::kSparse);
+  EXPECT_TRUE(plan.layers()[1].single_row_blocks);
+  const std::vector<float> batch = Outputs(frozen);  // batches: the sparse panel kernel
+  PlanScratch s(plan, 1);
+  for (int64_t r = 0; r < 200; ++r) {
+    float one = 0;
+    plan.Run(&data_->X[static_cast<size_t>(r * data_->features)], 1, &one, s);
+    ASSERT_NEAR(one, batch[static_cast<size_t>(r)], 1e-5 * (1 + std::fabs(one))) << r;
+  }
 }
 
 TEST_F(FrozenTest, QuantisedModelAgreesWithTheFloatModel) {

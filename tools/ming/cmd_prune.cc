@@ -23,7 +23,7 @@ struct PruneFlags {
   std::string model, data, val, test, out, delimiter = ",", scope = "global";
   double sparsity = 0, dead_threshold = 0, remove_fraction = 0, lr_factor = kFineTuneLrFactor;
   double bench_seconds = 0.3;
-  int epochs = 20, batch_size = 0, threads = 0;
+  int epochs = 20, batch_size = 0, threads = 0, block = 1;
   uint64_t seed = 1;
   bool json = false;
 };
@@ -49,6 +49,7 @@ Status CheckFlags(const PruneFlags& f, PruneScope* scope) {
   if (!Parse(f.scope, scope))
     return Status::InvalidInput("--scope must be global or layer, got '" + f.scope + "'");
   if (f.epochs < 0) return Status::InvalidInput("--fine-tune-epochs must be >= 0");
+  if (f.block < 1 || f.block > 4096) return Status::InvalidInput("--block must be in [1, 4096]");
   if (!(f.bench_seconds >= 0 && f.bench_seconds <= 60))
     return Status::InvalidInput("--bench-seconds must be in [0, 60]");
   if (f.threads < 0 || f.threads > 1024)
@@ -167,7 +168,7 @@ int RunPrune(const PruneFlags& f) {
   const Snapshot before = Measure(*model, report["before"]);
   auto units = Structured(*model, data->train, f, &report);
   if (!units.ok()) return Fail(units.status());
-  FineTuneOptions ft{f.sparsity, scope, f.epochs, f.lr_factor, f.batch_size, f.seed, f.threads, {}};
+  FineTuneOptions ft{f.sparsity, scope, f.block, f.epochs, f.lr_factor, f.batch_size, f.seed, f.threads, {}};
   if (!f.json) {
     ft.on_epoch = [](const EpochReport& e, double s) {
       std::fprintf(stderr,
@@ -189,6 +190,7 @@ int RunPrune(const PruneFlags& f) {
   report["total"] = TotalsJson(report["layers"]);
   report["sparsity"] = {{"target", f.sparsity},
                         {"scope", Name(scope)},
+                        {"block", f.block},
                         {"achieved", WeightSparsity(NetLayout(out.net), out.params.data())}};
   report["fine_tune"] = {{"epochs", f.sparsity > 0 ? f.epochs : 0},
                          {"best_epoch", tuned.best_epoch},
@@ -232,6 +234,10 @@ Runner AddPrune(CLI::App& app) {
   cmd->add_option("--sparsity", f->sparsity, "Fraction of weights set to zero, in [0, 1)")
       ->capture_default_str();
   cmd->add_option("--scope", f->scope, "Magnitude ranking: global or layer")->capture_default_str();
+  cmd->add_option("--block", f->block,
+                  "Prune blocks of this many consecutive outputs of one input (16: one row runs "
+                  "one vector FMA per kept block; 1: single weights)")
+      ->capture_default_str();
   cmd->add_option("--fine-tune-epochs", f->epochs,
                   "Epochs of gradual pruning with fine-tuning (0: one-shot)")
       ->capture_default_str();

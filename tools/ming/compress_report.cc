@@ -72,7 +72,7 @@ void PrintBeforeAfter(const nlohmann::json& before, const nlohmann::json& after)
     s.nonzeros = j["nonzero_weights"];
     s.file_bytes = j["file_bytes"];
     for (const auto& l : j["layers"]) {
-      s.layers.push_back({l["in"], l["out"], l["params"], l["weights"], l["nonzeros"], l["form"]});
+      s.layers.push_back({l["in"], l["out"], l["params"], l["weights"], l["nonzeros"], l["form"], ""});
     }
     return s;
   };

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "compress/block_rows.h"
 #include "compress/int8.h"
 #include "compress/sparse.h"
 #include "nn/network.h"
@@ -24,12 +25,18 @@ ModelSummary Summarise(const ModelData& m, uint64_t file_bytes) {
   if (m.frozen) {
     for (const FrozenLayer& L : m.layers) {
       const int64_t extra = L.OC + 2 * static_cast<int64_t>(L.gamma.size());
-      s.layers.push_back({L.IC, L.OC, L.num_weights() + extra, L.num_weights(), L.nonzeros(), Name(L.form)});
+      s.layers.push_back({L.IC, L.OC, L.num_weights() + extra, L.num_weights(), L.nonzeros(), Name(L.form), ""});
+      if (L.form == WeightForm::kSparse) {
+        const BlockRows rows = MakeBlockRows(L.sparse);
+        s.layers.back().single_row = PreferBlockRows(rows) ? "16-output block rows"
+                                     : PreferSparseSingleRow(L.IC, L.OC, L.sparse.nnz()) ? "sparse rows"
+                                                                                         : "dense copy";
+      }
     }
   } else {
     const NetLayout layout(m.net);
     for (const LayerLayout& l : layout.layers()) {
-      LayerSummary ls{l.IC, l.OC, 0, static_cast<int64_t>(l.IC) * l.OC, 0, "trained"};
+      LayerSummary ls{l.IC, l.OC, 0, static_cast<int64_t>(l.IC) * l.OC, 0, "trained", ""};
       ls.params = ls.weights + l.OC + (l.gamma >= 0 ? 2 * l.OC : 0);
       for (int64_t k = 0; k < ls.weights; ++k) ls.nonzeros += m.params[static_cast<size_t>(l.W + k)] != 0.0f;
       s.layers.push_back(ls);
@@ -46,7 +53,8 @@ nlohmann::json ToJson(const ModelSummary& s) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerSummary& l : s.layers) {
     layers.push_back({{"in", l.in}, {"out", l.out}, {"params", l.params}, {"weights", l.weights},
-                      {"nonzeros", l.nonzeros}, {"form", l.form}, {"kernel", KernelName(l.form)}});
+                      {"nonzeros", l.nonzeros}, {"form", l.form},
+                      {"kernel", KernelName(l.form) + (l.single_row.empty() ? "" : "; one row: " + l.single_row)}});
   }
   return {{"form", s.form}, {"params", s.params}, {"nonzero_weights", s.nonzeros},
           {"file_bytes", s.file_bytes}, {"layers", layers}};

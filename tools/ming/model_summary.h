@@ -16,6 +16,7 @@ struct LayerSummary {
   int in = 0, out = 0;
   int64_t params = 0, weights = 0, nonzeros = 0;
   std::string form;  // "dense", "sparse", "int8"; "trained" before freezing
+  std::string single_row;  // sparse layers: the one-row kernel the plan picks
 };
 
 struct ModelSummary {
