@@ -22,7 +22,7 @@ def load(path):
         elif r["kind"] == "ort":
             ort[r["config"]].append(r)
         elif r["kind"] == "prune":
-            reports[r.get("name", f"sparse_{r['sparsity']:g}")] = r
+            reports[r["name"] if "name" in r else f"sparse_{r['sparsity']:g}"] = r
         elif r["kind"] == "quantize":
             reports["int8"] = r
     return bench, ort, reports
@@ -87,6 +87,14 @@ def main():
               f"single-row plan {d_plan / med(s, 'single_row_plan', 'p50_us'):.2f}x (target 3x); "
               f"batch {med(s, 'batch_rows_per_s') / d_batch:.2f}x (target 2x); file "
               f"{any_report['dense_frozen']['file_bytes'] / r['file_bytes']:.2f}x smaller (target 5x)")
+    if "block16_0.9" in reports and "block16_0.9" in bench:
+        r = reports["block16_0.9"]["after"]
+        s = bench["block16_0.9"]
+        print(f"- 90% sparse in blocks of 16 outputs (--block 16): accuracy "
+              f"{100 * (r['metrics']['test']['accuracy'] - dense_acc):+.2f} points; single-row plan "
+              f"{d_plan / med(s, 'single_row_plan', 'p50_us'):.2f}x (target 3x); batch "
+              f"{med(s, 'batch_rows_per_s') / d_batch:.2f}x; file "
+              f"{any_report['dense_frozen']['file_bytes'] / r['file_bytes']:.2f}x smaller")
     if "int8" in reports:
         r = reports["int8"]["after"]
         acc = r["metrics"]["test"]["accuracy"]
