@@ -138,6 +138,13 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   c->req.path = c->path;
   const char* auth = Header(conn, "Authorization");
   c->req.authorization = auth ? auth : "";
+  MHD_get_connection_values(
+      conn, MHD_GET_ARGUMENT_KIND,
+      [](void* q, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+        static_cast<std::vector<std::pair<std::string, std::string>>*>(q)->emplace_back(key, value ? value : "");
+        return MHD_YES;
+      },
+      &c->req.query);
   const char* ihl = Header(conn, "Inference-Header-Content-Length");
   if (ihl) c->req.inference_header_len = std::strtoll(ihl, nullptr, 10);
   if (c->req.body.capacity() < c->req.body.size() + 64) c->req.body.reserve(c->req.body.size() + 64);

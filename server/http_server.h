@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ming/status.h"
 
@@ -22,6 +24,7 @@ namespace ming::server {
 struct HttpRequest {
   std::string_view method, path;
   std::string_view authorization;  // the Authorization header, if any
+  std::vector<std::pair<std::string, std::string>> query;  // URL query arguments, decoded
   std::string body;                // reserved with 64 spare bytes (simdjson padding)
   int64_t inference_header_len = -1;  // Inference-Header-Content-Length, -1 if absent
 };

@@ -150,4 +150,36 @@ void RunRows(const Model& m, const float* X, int64_t rows, Workspace& ws, InferR
   }
 }
 
+Status ExplainRows(const std::shared_ptr<const Model>& m, ExplainerPool& pool, const float* X,
+                   int64_t rows, InferResult* res) {
+  const ModelData& d = m->impl().data;
+  if (d.background.empty()) {
+    return Status::InvalidInput(
+        "this model carries no background rows, so it cannot explain its predictions "
+        "(\"explain\" needs a model trained by a ming version that stores them; retrain it)");
+  }
+  MING_ASSIGN_OR_RETURN(ExplainerPool::Lease ex, pool.Borrow(m));
+  RowExplanations& out = res->explain;
+  const int F = static_cast<int>(m->fields().size()), W = m->impl().plan.inputs();
+  const Task task = d.pre.label().task;
+  out.fields = F;
+  out.output = task == Task::kBinary ? "log-odds" : task == Task::kRegression ? "value" : "predicted class logit";
+  out.contributions.resize(static_cast<size_t>(rows * F));
+  out.base.resize(static_cast<size_t>(rows));
+  out.exact.resize(static_cast<size_t>(rows));
+  out.target.resize(static_cast<size_t>(rows));
+  Explanation e;
+  for (int64_t r = 0; r < rows; ++r) {
+    ex->ExplainEncoded(X + r * W, &e);
+    for (int f = 0; f < F; ++f) {
+      out.contributions[static_cast<size_t>(r * F + f)] = static_cast<float>(e.contributions[static_cast<size_t>(f)]);
+    }
+    out.base[static_cast<size_t>(r)] = static_cast<float>(e.base);
+    out.exact[static_cast<size_t>(r)] = e.method == "exact" ? 1 : 0;
+    out.target[static_cast<size_t>(r)] = std::move(e.target);
+  }
+  res->explained = true;
+  return Status::Ok();
+}
+
 }  // namespace ming::server

@@ -14,6 +14,7 @@
 #include "ming/ming.h"
 #include "ming/status.h"
 #include "runtime/plan.h"
+#include "server/explain_pool.h"
 #include "server/protocol.h"
 
 namespace ming::server {
@@ -44,6 +45,13 @@ void RunRows(const Model& m, const float* X, int64_t rows, Workspace& ws, InferR
 // starting at result row `first` (res must be sized). Used by the batcher too.
 void OutputsToResult(const Model& m, const float* out, int64_t rows, int64_t first,
                      InferResult* res);
+// Fills res->explain with Shapley contributions of each of m's fields for the encoded rows
+// X[rows, inputs] (what `ming explain` computes, with its default options), using an
+// explainer borrowed from `pool` (the pool of the ServedModel m belongs to). Errors
+// (kInvalidInput): m carries no background rows. About 1 ms per row for ~10 fields.
+Status ExplainRows(const std::shared_ptr<const Model>& m, ExplainerPool& pool, const float* X,
+                   int64_t rows, InferResult* res);
+
 // Sizes res for `rows` rows of m's outputs.
 void SizeResult(const Model& m, int64_t rows, InferResult* res);
 

@@ -17,6 +17,7 @@
 
 #include "ming/ming.h"
 #include "ming/status.h"
+#include "server/explain_pool.h"
 
 namespace ming::server {
 
@@ -24,6 +25,7 @@ struct ServedModel {
   std::string name, version, path;
   std::shared_ptr<const Model> model;
   int64_t mtime_ns = 0, size = 0;  // the file as loaded
+  mutable ExplainerPool explainers;  // for explain requests on this version (thread-safe)
 };
 
 // One model name's versions; the default version is the highest number.

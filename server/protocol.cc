@@ -1,6 +1,7 @@
 // Datatype names of the Open Inference Protocol.
 #include "server/protocol.h"
 
+#include <algorithm>
 #include <array>
 
 namespace ming::server {
@@ -27,5 +28,11 @@ const char* DataTypeName(DataType t) {
 }
 
 int DataTypeSize(DataType t) { return t == DataType::kCount ? 0 : kSizes[static_cast<size_t>(t)]; }
+
+const char* RowExplanations::Method() const {
+  const bool any_exact = std::find(exact.begin(), exact.end(), 1) != exact.end();
+  const bool any_sampled = std::find(exact.begin(), exact.end(), 0) != exact.end();
+  return any_exact && any_sampled ? "mixed" : any_sampled ? "sampling" : "exact";
+}
 
 }  // namespace ming::server

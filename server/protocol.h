@@ -42,7 +42,21 @@ struct InferRequest {
   std::vector<InputTensor> inputs;
   std::vector<RequestedOutput> outputs;  // empty: all outputs
   bool binary_outputs = false;           // request-level "binary_data_output"
+  bool explain = false;                  // request-level "explain": add contributions
   std::deque<std::string> owned;         // storage for cells that are not in the body
+};
+
+// Per-row Shapley contributions of each model field to the explained output (see
+// ming/explain.h): base[r] + sum(contributions[r, :]) == that row's explained output.
+struct RowExplanations {
+  int fields = 0;                    // the model's fields, in metadata input order
+  std::vector<float> contributions;  // [rows * fields]
+  std::vector<float> base;           // [rows]
+  std::vector<uint8_t> exact;        // [rows] 1: exact Shapley values, 0: sampled
+  std::vector<std::string> target;   // [rows] e.g. "log-odds of accepted = yes"
+  const char* output = "";           // "log-odds", "value" or "predicted class logit"
+  // "exact", "sampling", or "mixed" when the rows differ.
+  const char* Method() const;
 };
 
 // What one request produced. probabilities[rows * classes] for classification;
@@ -54,6 +68,8 @@ struct InferResult {
   std::vector<int> class_index;  // per row (classification)
   std::vector<float> probabilities;
   std::vector<double> values;    // per row (regression)
+  bool explained = false;        // explain filled (the request asked for it)
+  RowExplanations explain;
 };
 
 }  // namespace ming::server

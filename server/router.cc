@@ -152,7 +152,9 @@ void Router::Infer(Ctx& c, std::string_view name, std::string_view version) {
   Workspace& ws = tls_ws;
   if (st.ok()) st = EncodeRequest(m, req, opts_.max_rows, ws, &rows);
   if (!st.ok()) return Fail(c, st);
-  if (batcher_ && rows == 1) {
+  // Explain requests bypass the batcher: their cost (about 1 ms a row) is the explanation,
+  // not the forward pass that batching shares.
+  if (batcher_ && rows == 1 && !req.explain) {
     BatchItem item;
     item.model = sm;
     item.x.assign(ws.X.begin(), ws.X.begin() + m.impl().plan.inputs());
@@ -172,6 +174,10 @@ void Router::Infer(Ctx& c, std::string_view name, std::string_view version) {
   res.version = sm->version;
   res.id = req.id;
   RunRows(m, ws.X.data(), rows, ws, &res);
+  if (req.explain) {
+    st = ExplainRows(sm->model, sm->explainers, ws.X.data(), rows, &res);
+    if (!st.ok()) return Fail(c, st);
+  }
   std::string body;
   size_t json_len;
   RenderInferResult(m, req, res, &body, &json_len);
@@ -205,10 +211,21 @@ void Router::Predict(Ctx& c, std::string_view name) {
   Workspace& ws = tls_ws;
   int64_t rows = 0;
   Status st = ParseRowsRequest(m, c.req->body, c.req->body.capacity(), &req);
+  for (const auto& [key, value] : c.req->query) {
+    if (key != "explain") continue;
+    if (value != "true" && value != "false" && value != "1" && value != "0" && !value.empty()) {
+      return Error(c, 400, "query parameter explain must be true or false, got '" + value + "'");
+    }
+    req.explain = value != "false" && value != "0";  // a bare ?explain counts as true
+  }
   if (st.ok()) st = EncodeRequest(m, req, opts_.max_rows, ws, &rows);
   if (!st.ok()) return Fail(c, st);
   InferResult res;
   RunRows(m, ws.X.data(), rows, ws, &res);
+  if (req.explain) {
+    st = ExplainRows(sm->model, sm->explainers, ws.X.data(), rows, &res);
+    if (!st.ok()) return Fail(c, st);
+  }
   Send(c, 200, RenderRows(m, res));
 }
 

@@ -2,7 +2,7 @@
 // /metrics and the repository admin endpoints; maps Status codes to HTTP codes (400 bad
 // request, 404 unknown model/version/path, 413 too large, 503 not ready or overloaded) with
 // the protocol's {"error": "..."} body. Inference runs inline, or through the Batcher for
-// single-row requests when batching is on.
+// single-row requests when batching is on (explain requests always run inline).
 // Thread-safety: Handle is called concurrently from the HTTP event threads.
 #pragma once
 

@@ -81,6 +81,26 @@ Status ParseRowsRequest(const Model& m, std::string_view body, size_t capacity, 
   return Status::Ok();
 }
 
+namespace {
+
+// ,"contributions":{field: c, ..},"base_value":b,"explained":"..","method":".." for row r.
+void AppendExplanation(const Model& m, const RowExplanations& e, int64_t r, std::string& o) {
+  o += ",\"contributions\":{";
+  for (int f = 0; f < e.fields; ++f) {
+    if (f) o += ',';
+    json::String(o, m.fields()[static_cast<size_t>(f)]);
+    o += ':';
+    json::Number(o, e.contributions[static_cast<size_t>(r * e.fields + f)]);
+  }
+  o += "},\"base_value\":";
+  json::Number(o, e.base[static_cast<size_t>(r)]);
+  o += ",\"explained\":";
+  json::String(o, e.target[static_cast<size_t>(r)]);
+  o += e.exact[static_cast<size_t>(r)] ? ",\"method\":\"exact\"" : ",\"method\":\"sampling\"";
+}
+
+}  // namespace
+
 std::string RenderRows(const Model& m, const InferResult& res) {
   std::string o = "[";
   const auto& classes = m.classes();
@@ -90,19 +110,20 @@ std::string RenderRows(const Model& m, const InferResult& res) {
       o += "{\"value\":";
       const double v = res.values[static_cast<size_t>(r)];
       if (std::isfinite(v)) json::Number(o, v); else o += "null";
+    } else {
+      o += "{\"label\":";
+      json::String(o, classes[static_cast<size_t>(res.class_index[static_cast<size_t>(r)])]);
+      o += ",\"probabilities\":{";
+      for (int k = 0; k < res.classes; ++k) {
+        if (k) o += ',';
+        json::String(o, classes[static_cast<size_t>(k)]);
+        o += ':';
+        json::Number(o, res.probabilities[static_cast<size_t>(r * res.classes + k)]);
+      }
       o += '}';
-      continue;
     }
-    o += "{\"label\":";
-    json::String(o, classes[static_cast<size_t>(res.class_index[static_cast<size_t>(r)])]);
-    o += ",\"probabilities\":{";
-    for (int k = 0; k < res.classes; ++k) {
-      if (k) o += ',';
-      json::String(o, classes[static_cast<size_t>(k)]);
-      o += ':';
-      json::Number(o, res.probabilities[static_cast<size_t>(r * res.classes + k)]);
-    }
-    o += "}}";
+    if (res.explained) AppendExplanation(m, res.explain, r, o);
+    o += '}';
   }
   return o + "]";
 }

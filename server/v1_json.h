@@ -3,6 +3,8 @@
 // "temperature": 22}); absent fields and null count as missing. The answer is one object
 // per row, as `ming predict --format jsonl` writes them:
 // {"label": "yes", "probabilities": {"no": 0.1, "yes": 0.9}} or {"value": 3.2}.
+// With ?explain=true each object also has "contributions" ({field: Shapley value}),
+// "base_value", "explained" (e.g. "log-odds of accepted = yes") and "method".
 // Thread-safety: reentrant (per-thread parser).
 #pragma once
 
@@ -19,7 +21,7 @@ namespace ming::server {
 // readable for `capacity` >= body.size() + 64 bytes. Errors name the row and field.
 Status ParseRowsRequest(const Model& m, std::string_view body, size_t capacity, InferRequest* req);
 
-// The JSON array answer for res.
+// The JSON array answer for res (with the explanations when res.explained).
 std::string RenderRows(const Model& m, const InferResult& res);
 
 }  // namespace ming::server

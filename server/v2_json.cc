@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -94,8 +95,9 @@ Status ParseShape(od::value v, std::vector<int64_t>* shape) {
   return Status::Ok();
 }
 
-// Reads {"binary_data_size": N} / {"binary_data": bool} / {"binary_data_output": bool}.
-Status ParseParameters(od::value v, int64_t* binary_size, bool* binary) {
+// Reads {"binary_data_size": N} / {"binary_data": bool} / {"binary_data_output": bool} /
+// {"explain": bool} (request level).
+Status ParseParameters(od::value v, int64_t* binary_size, bool* binary, bool* explain = nullptr) {
   od::object o;
   if (auto e = v.get_object().get(o)) return JsonError(e, "parameters");
   for (auto f : o) {
@@ -105,6 +107,8 @@ Status ParseParameters(od::value v, int64_t* binary_size, bool* binary) {
       if (auto e = f.value().get_int64().get(*binary_size)) return JsonError(e, "binary_data_size");
     } else if ((key == "binary_data" || key == "binary_data_output") && binary) {
       if (auto e = f.value().get_bool().get(*binary)) return JsonError(e, std::string(key));
+    } else if (key == "explain" && explain) {
+      if (auto e = f.value().get_bool().get(*explain)) return JsonError(e, "parameters.explain (expected true or false)");
     }
   }
   return Status::Ok();
@@ -254,7 +258,7 @@ Status ParseTopLevel(od::object o, std::vector<TensorDraft>& drafts, InferReques
       if (auto e = x.get_string().get(s)) return JsonError(e, "id");
       req->id = s;
     } else if (key == "parameters") {
-      MING_RETURN_IF_ERROR(ParseParameters(x, nullptr, &req->binary_outputs));
+      MING_RETURN_IF_ERROR(ParseParameters(x, nullptr, &req->binary_outputs, &req->explain));
     } else if (key == "inputs") {
       has_inputs = true;
       od::array a;
@@ -324,11 +328,18 @@ Status CheckOutputs(const Model& m, const InferRequest& req) {
   OutputSpec spec[2];
   const int n = ModelOutputs(m, spec);
   for (const RequestedOutput& o : req.outputs) {
+    if (o.name == kContributions || o.name == kBaseValue) {
+      if (!req.explain) {
+        return Bad("output '" + o.name + "' needs \"explain\": true in the request's parameters");
+      }
+      continue;
+    }
     bool found = false;
     for (int i = 0; i < n; ++i) found |= o.name == spec[i].name;
     if (!found) {
       return Bad("unknown output '" + o.name + "'; the model's outputs are: " + spec[0].name +
-                 (n > 1 ? std::string(", ") + spec[1].name : std::string()));
+                 (n > 1 ? std::string(", ") + spec[1].name : std::string()) +
+                 " (and contributions, base_value with \"explain\": true)");
     }
   }
   return Status::Ok();
@@ -377,6 +388,71 @@ void AppendOutputData(const Model& m, const InferResult& res, int which, bool bi
 
 }  // namespace
 
+namespace {
+
+// Whether output `name` goes into the response, and whether as binary data.
+bool Wanted(const InferRequest& req, std::string_view name, bool* binary) {
+  bool wanted = req.outputs.empty();
+  *binary = req.binary_outputs;
+  for (const RequestedOutput& r : req.outputs) {
+    if (r.name == name) wanted = true, *binary = r.binary || req.binary_outputs;
+  }
+  return wanted;
+}
+
+// Opens an output object: {"name":..,"datatype":..,"shape":[..]
+void OpenOutput(std::string& o, bool& first, const char* name, DataType t, int64_t d0, int64_t d1) {
+  if (!first) o += ',';
+  first = false;
+  o += "{\"name\":\"";
+  o += name;
+  o += "\",\"datatype\":\"";
+  o += DataTypeName(t);
+  o += "\",\"shape\":[";
+  json::Number(o, d0);
+  if (d1 >= 0) {
+    o += ',';
+    json::Number(o, d1);
+  }
+  o += ']';
+}
+
+// The explanation's parameters: {"method": "exact", "explained": "log-odds", "target": ..}
+void ExplainParameters(std::string& o, const RowExplanations& e) {
+  o += "\"method\":\"";
+  o += e.Method();
+  o += "\",\"explained\":\"";
+  o += e.output;
+  o += '"';
+  const bool same = std::all_of(e.target.begin(), e.target.end(), [&](const std::string& t) { return t == e.target[0]; });
+  if (!e.target.empty() && same) {
+    o += ",\"target\":";
+    json::String(o, e.target[0]);
+  }
+}
+
+// An FP32 explanation output: data as JSON or raw bytes, then its parameters.
+void AppendExplainOutput(std::string& o, std::string& raw, const std::vector<float>& v,
+                         const RowExplanations& e, bool binary) {
+  if (binary) {
+    raw.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    o += ",\"parameters\":{\"binary_data_size\":";
+    json::Number(o, v.size() * sizeof(float));
+    o += ',';
+  } else {
+    o += ",\"data\":[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) o += ',';
+      json::Number(o, v[i]);
+    }
+    o += "],\"parameters\":{";
+  }
+  ExplainParameters(o, e);
+  o += "}}";
+}
+
+}  // namespace
+
 void RenderInferResult(const Model& m, const InferRequest& req, const InferResult& res,
                        std::string* body, size_t* json_len) {
   OutputSpec spec[2];
@@ -393,26 +469,10 @@ void RenderInferResult(const Model& m, const InferRequest& req, const InferResul
     json::String(o, res.id);
   }
   o += ",\"outputs\":[";
-  bool first = true;
+  bool first = true, binary = false;
   for (int i = 0; i < n; ++i) {
-    bool wanted = req.outputs.empty(), binary = req.binary_outputs;
-    for (const RequestedOutput& r : req.outputs) {
-      if (r.name == spec[i].name) wanted = true, binary = r.binary || req.binary_outputs;
-    }
-    if (!wanted) continue;
-    if (!first) o += ',';
-    first = false;
-    o += "{\"name\":\"";
-    o += spec[i].name;
-    o += "\",\"datatype\":\"";
-    o += DataTypeName(spec[i].dtype);
-    o += "\",\"shape\":[";
-    json::Number(o, res.rows);
-    if (spec[i].dtype == DataType::kFp32) {
-      o += ',';
-      json::Number(o, res.classes);
-    }
-    o += ']';
+    if (!Wanted(req, spec[i].name, &binary)) continue;
+    OpenOutput(o, first, spec[i].name, spec[i].dtype, res.rows, spec[i].dtype == DataType::kFp32 ? res.classes : -1);
     const size_t before = raw.size();
     if (binary) {
       AppendOutputData(m, res, i, true, o, raw);
@@ -423,6 +483,17 @@ void RenderInferResult(const Model& m, const InferRequest& req, const InferResul
       o += ",\"data\":[";
       AppendOutputData(m, res, i, false, o, raw);
       o += "]}";
+    }
+  }
+  if (res.explained) {
+    const RowExplanations& e = res.explain;
+    if (Wanted(req, kContributions, &binary)) {
+      OpenOutput(o, first, kContributions, DataType::kFp32, res.rows, e.fields);
+      AppendExplainOutput(o, raw, e.contributions, e, binary);
+    }
+    if (Wanted(req, kBaseValue, &binary)) {
+      OpenOutput(o, first, kBaseValue, DataType::kFp32, res.rows, -1);
+      AppendExplainOutput(o, raw, e.base, e, binary);
     }
   }
   o += "]}";

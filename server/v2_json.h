@@ -21,7 +21,15 @@ namespace ming::server {
 Status ParseInferRequest(std::string_view body, size_t capacity, size_t json_len,
                          InferRequest* req);
 
-// Checks the requested output names against the model's outputs.
+// The outputs an explain request adds: contributions FP32 [batch, fields] (fields in the
+// model's input order) and base_value FP32 [batch]; both carry parameters "method"
+// ("exact", "sampling" or "mixed"), "explained" ("log-odds", "value" or "predicted class
+// logit") and "target" (e.g. "log-odds of accepted = yes", when all rows share it).
+inline constexpr const char* kContributions = "contributions";
+inline constexpr const char* kBaseValue = "base_value";
+
+// Checks the requested output names against the model's outputs (the explain outputs
+// need req.explain).
 Status CheckOutputs(const Model& m, const InferRequest& req);
 
 // Names of the model's outputs: {"label", "probabilities"} or {"value"}.
@@ -31,8 +39,9 @@ struct OutputSpec {
 };
 int ModelOutputs(const Model& m, OutputSpec out[2]);
 
-// Renders res as the response body. *json_len is the JSON header's length when any output
-// is binary (the caller sends Inference-Header-Content-Length), else body->size().
+// Renders res as the response body, with the explain outputs when res.explained.
+// *json_len is the JSON header's length when any output is binary (the caller sends
+// Inference-Header-Content-Length), else body->size().
 void RenderInferResult(const Model& m, const InferRequest& req, const InferResult& res,
                        std::string* body, size_t* json_len);
 
