@@ -26,3 +26,17 @@ machine_line() {
   avx512=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "no AVX-512")
   echo "Machine: $model, $cores cores, $avx512, $(awk '{print "load average " $1 " " $2 " " $3}' /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
 }
+
+# Sets ort=1 when onnxruntime-node is usable from bench/ort (installing it with npm, CPU
+# binaries only, when missing), else ort=0 with a message.
+find_ort() {
+  ort=0
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    if [[ -d bench/ort/node_modules/onnxruntime-node ]] ||
+       (cd bench/ort && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip \
+          npm install --ignore-scripts --no-audit --no-fund >&2); then
+      ort=1
+    fi
+  fi
+  ((ort)) || echo "onnxruntime-node unavailable: no ONNX Runtime figures" >&2
+}

@@ -15,14 +15,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 [[ $PYTHON != /usr/bin/python3 ]] || need_debs python3-torch python3-numpy python3-onnx
 build_targets ming
 ming=$BUILD_DIR/ming
-ort=0
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  if [[ -d bench/ort/node_modules/onnxruntime-node ]] ||
-     (cd bench/ort && ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts --no-audit --no-fund >&2); then
-    ort=1
-  fi
-fi
-((ort)) || echo "onnxruntime-node unavailable: no ONNX Runtime figures" >&2
+find_ort
 mkdir -p "$WORK"
 results="$WORK/results.jsonl"
 : >"$results"

@@ -20,14 +20,7 @@ else
   echo "libtorch-dev unavailable: no TorchScript-from-C++ figures" >&2
 fi
 build_targets "${targets[@]}"
-ort=0
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  if [[ -d bench/ort/node_modules/onnxruntime-node ]] ||
-     (cd bench/ort && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --ignore-scripts --no-audit --no-fund >&2); then
-    ort=1
-  fi
-fi
-((ort)) || echo "onnxruntime-node unavailable: no ONNX Runtime figures" >&2
+find_ort
 mkdir -p "$WORK"
 results="$WORK/results.jsonl"
 : >"$results"
