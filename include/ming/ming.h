@@ -6,6 +6,8 @@
 //   ming::Prediction p;
 //   ming::Status st = session.Predict(row, &p);               // p.label == "yes", p.probability
 //
+// Loading a model sets OpenBLAS to one thread: ming parallelises batches over rows itself,
+// and OpenBLAS's own threads would oversubscribe the cores.
 // Thread-safety: a Model is immutable and may be shared by any number of threads. A Session
 // is NOT thread-safe: give each thread its own. Predict() allocates nothing after the
 // Session is constructed.
