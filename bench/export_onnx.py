@@ -12,6 +12,8 @@ import sys
 import torch
 from torch import nn
 
+from torchscript_predict import build  # the same ReLU network the other peers run
+
 
 def main():
     args = sys.argv[1:]
@@ -20,12 +22,7 @@ def main():
     with open(arch_path) as f:
         cfg = json.load(f)
     torch.manual_seed(0)
-    layers, width = [], cfg["inputs"]
-    for h in cfg["hidden"]:
-        layers += [nn.Linear(width, h), nn.ReLU()]
-        width = h
-    layers.append(nn.Linear(width, cfg["outputs"]))
-    model = (nn.Identity() if identity else nn.Sequential(*layers)).eval()
+    model = nn.Identity() if identity else build(cfg)
     x = torch.randn(1, cfg["inputs"])
     with contextlib.redirect_stdout(sys.stderr):
         torch.onnx.export(model, x, out, input_names=["x"], output_names=["y"],

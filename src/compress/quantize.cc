@@ -24,22 +24,24 @@ Result<ModelData> QuantizeModel(const ModelData& m, const float* X, int64_t rows
   const Plan plan(q.net, q.layers);
   constexpr int kChunk = 256;
   PlanScratch scratch(plan, kChunk);
-  std::vector<float> act(static_cast<size_t>(kChunk) * static_cast<size_t>(plan.max_width()));
+  // Each chunk goes through the hidden layers once, one layer at a time; every layer's input
+  // range is widened with what the chunk feeds it.
+  const size_t act_size = static_cast<size_t>(kChunk) * static_cast<size_t>(plan.max_width());
+  std::vector<float> act[2] = {std::vector<float>(act_size), std::vector<float>(act_size)};
   const int hidden = static_cast<int>(q.layers.size()) - 1;
   std::vector<QuantRange> ranges(static_cast<size_t>(hidden));
-  for (int l = 0; l < hidden; ++l) {
-    bool first = true;
-    for (int64_t r = 0; r < rows; r += kChunk) {
-      const int B = static_cast<int>(std::min<int64_t>(kChunk, rows - r));
-      const float* in = X + r * inputs;
-      if (l > 0) {
-        plan.RunLayers(in, B, 0, l, act.data(), scratch);
-        in = act.data();
-      }
+  for (int64_t r = 0; r < rows; r += kChunk) {
+    const int B = static_cast<int>(std::min<int64_t>(kChunk, rows - r));
+    const float* in = X + r * inputs;
+    for (int l = 0; l < hidden; ++l) {
       const QuantRange c = CalibrateRange(in, B, q.layers[static_cast<size_t>(l)].IC);
       QuantRange& R = ranges[static_cast<size_t>(l)];
-      R = first ? c : QuantRange{std::min(R.min, c.min), std::max(R.max, c.max)};
-      first = false;
+      R = r == 0 ? c : QuantRange{std::min(R.min, c.min), std::max(R.max, c.max)};
+      if (l + 1 < hidden) {
+        float* out = act[l % 2].data();
+        plan.RunLayers(in, B, l, l + 1, out, scratch);
+        in = out;
+      }
     }
   }
   for (int l = 0; l < hidden; ++l) {

@@ -220,6 +220,11 @@ void Plan::RunLayers(const float* X, int B, int first, int last, float* out, Pla
   }
 }
 
+const char* SingleRowKernel(const FrozenLayer& L) {
+  if (L.single_row_blocks) return "16-output block rows";
+  return L.W.empty() ? "sparse rows" : "dense copy";
+}
+
 void RunPlan(const Plan& plan, const float* X, int64_t rows, float* out, int threads) {
   constexpr int kChunk = 256;
   const int64_t chunks = (rows + kChunk - 1) / kChunk;

@@ -61,6 +61,10 @@ class Plan {
   int inputs_, outputs_, max_width_;
 };
 
+// For a sparse layer of a Plan (plan.layers()): the kernel one row runs through, "16-output
+// block rows", "sparse rows" or "dense copy" (the choice the Plan made at construction).
+const char* SingleRowKernel(const FrozenLayer& planned);
+
 // out[rows, outputs] for any number of rows, in chunks spread over `threads` threads
 // (0: all cores). Allocates its scratch per call.
 void RunPlan(const Plan& plan, const float* X, int64_t rows, float* out, int threads);

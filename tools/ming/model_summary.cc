@@ -3,10 +3,11 @@
 
 #include <cstdio>
 
-#include "compress/block_rows.h"
 #include "compress/int8.h"
+#include "compress/prune_magnitude.h"
 #include "compress/sparse.h"
 #include "nn/network.h"
+#include "runtime/model_impl.h"
 
 namespace ming::cli {
 namespace {
@@ -23,23 +24,18 @@ ModelSummary Summarise(const ModelData& m, uint64_t file_bytes) {
   s.file_bytes = file_bytes;
   s.form = m.frozen ? "frozen" : "trained";
   if (m.frozen) {
-    for (const FrozenLayer& L : m.layers) {
+    const Plan plan = MakePlan(m);  // the plan decides each sparse layer's one-row kernel
+    for (const FrozenLayer& L : plan.layers()) {
       const int64_t extra = L.OC + 2 * static_cast<int64_t>(L.gamma.size());
-      s.layers.push_back({L.IC, L.OC, L.num_weights() + extra, L.num_weights(), L.nonzeros(), Name(L.form), ""});
-      if (L.form == WeightForm::kSparse) {
-        const BlockRows rows = MakeBlockRows(L.sparse);
-        s.layers.back().single_row = PreferBlockRows(rows) ? "16-output block rows"
-                                     : PreferSparseSingleRow(L.IC, L.OC, L.sparse.nnz()) ? "sparse rows"
-                                                                                         : "dense copy";
-      }
+      s.layers.push_back({L.IC, L.OC, L.num_weights() + extra, L.num_weights(), L.nonzeros(), Name(L.form),
+                          L.form == WeightForm::kSparse ? SingleRowKernel(L) : ""});
     }
   } else {
     const NetLayout layout(m.net);
-    for (const LayerLayout& l : layout.layers()) {
-      LayerSummary ls{l.IC, l.OC, 0, static_cast<int64_t>(l.IC) * l.OC, 0, "trained", ""};
-      ls.params = ls.weights + l.OC + (l.gamma >= 0 ? 2 * l.OC : 0);
-      for (int64_t k = 0; k < ls.weights; ++k) ls.nonzeros += m.params[static_cast<size_t>(l.W + k)] != 0.0f;
-      s.layers.push_back(ls);
+    const std::vector<WeightCount> counts = CountWeights(layout, m.params.data());
+    for (size_t l = 0; l < counts.size(); ++l) {
+      const LayerLayout& L = layout.layers()[l];
+      s.layers.push_back({L.IC, L.OC, counts[l].params, counts[l].weights, counts[l].nonzero, "trained", ""});
     }
   }
   for (const LayerSummary& l : s.layers) {
