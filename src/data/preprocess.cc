@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "data/preprocess_internal.h"
+#include "data/utf8.h"
 
 namespace ming {
 namespace {
@@ -189,6 +190,27 @@ FieldType TypeOf(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
   return InferType(t, col, rows);
 }
 
+// The model file stores names as UTF-8 JSON: a name or value in another encoding (a
+// Latin-1 CSV) is refused here, at the first row that holds it.
+Status CheckUtf8(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                 const std::vector<std::string>& values) {
+  const auto bad = [&](const std::string& where, std::string_view v) {
+    return Status::InvalidInput(where + ": column '" + EscapeNonUtf8(t.header[col]) + "': '" +
+                                EscapeNonUtf8(v) +
+                                "' is not valid UTF-8; ming stores names as UTF-8 (convert the "
+                                "file, e.g. with iconv)");
+  };
+  if (!IsValidUtf8(t.header[col])) return bad(t.source + ":1", t.header[col]);
+  for (const std::string& v : values) {
+    if (IsValidUtf8(v)) continue;
+    for (size_t r : rows) {
+      if (TrimCell(t.cell(r, col)) == v) return bad(Where(t, r), v);
+    }
+    return bad(t.source, v);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size_t>& rows,
@@ -198,6 +220,7 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
   MING_RETURN_IF_ERROR(CheckOptions(t, opts, &label_col));
   Preprocessor p;
   MING_RETURN_IF_ERROR(FitLabel(t, rows, label_col, opts, &p.label_));
+  MING_RETURN_IF_ERROR(CheckUtf8(t, rows, label_col, p.label_.classes));
   int64_t total = 0;
   for (size_t c = 0; c < t.cols(); ++c) {
     if (c == label_col || Contains(opts.ignore, t.header[c])) continue;
@@ -209,6 +232,7 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
     } else {
       MING_RETURN_IF_ERROR(FitScalar(t, rows, c, &f));
     }
+    MING_RETURN_IF_ERROR(CheckUtf8(t, rows, c, f.categories));
     total += internal::FieldWidth(f.type, f.categories.size(), f.has_missing);
     p.fields_.push_back(std::move(f));
   }

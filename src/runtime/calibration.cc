@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "util/json_int.h"
+
 namespace ming {
 
 const char* Name(CalibrationMethod m) {
@@ -40,7 +42,7 @@ Result<Calibration> CalibrationFromJson(const nlohmann::json& j, int outputs) {
     c.shift = j.at("shift").get<double>();
     c.ece_before = j.value("ece_before", -1.0);
     c.ece_after = j.value("ece_after", -1.0);
-    c.rows = j.value("rows", int64_t{0});
+    c.rows = j.contains("rows") ? JsonInt(j["rows"], 0, INT64_MAX) : 0;
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidInput(std::string("calibration: ") + e.what());
   }

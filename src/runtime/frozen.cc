@@ -6,6 +6,7 @@
 
 #include "format/container.h"
 #include "nn/network.h"
+#include "util/json_int.h"
 
 namespace ming {
 
@@ -129,7 +130,7 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
   L.output = output;
   bool layer_norm = false;
   try {
-    if (meta.at("in").get<int>() != IC || meta.at("out").get<int>() != OC) {
+    if (JsonInt(meta.at("in"), INT32_MIN, INT32_MAX) != IC || JsonInt(meta.at("out"), INT32_MIN, INT32_MAX) != OC) {
       return Status::InvalidInput(at + ": is " + meta.at("in").dump() + " x " + meta.at("out").dump() +
                                   ", the network needs " + std::to_string(IC) + " x " + std::to_string(OC));
     }
@@ -153,6 +154,12 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
       break;
     }
     default:
+      // Checked before allocating: the shape comes from the file and may be huge.
+      if (w->size() != 4 * static_cast<uint64_t>(L.num_weights())) {
+        return Status::InvalidInput(wat + ": " + std::to_string(w->size()) + " bytes, a dense " + std::to_string(IC) +
+                                    " x " + std::to_string(OC) + " layer needs " +
+                                    std::to_string(4 * static_cast<uint64_t>(L.num_weights())));
+      }
       L.W.resize(static_cast<size_t>(L.num_weights()));
       MING_RETURN_IF_ERROR(DecodeFloats(*w, L.W.data(), L.W.size(), wat));
   }

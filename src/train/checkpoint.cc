@@ -9,6 +9,7 @@
 #include "format/container.h"
 #include "train/options.h"
 #include "util/file.h"
+#include "util/json_int.h"
 
 namespace ming {
 
@@ -26,11 +27,13 @@ json HistoryToJson(const std::vector<EpochReport>& h) {
   return a;
 }
 
+constexpr int64_t kMaxEpoch = 1 << 30;
+
 std::vector<EpochReport> HistoryFromJson(const json& a) {
   std::vector<EpochReport> h;
   for (const auto& e : a) {
     EpochReport r;
-    r.epoch = e.at("epoch").get<int>();
+    r.epoch = static_cast<int>(JsonInt(e.at("epoch"), 1, kMaxEpoch));
     r.train_loss = e.at("train_loss").get<double>();
     r.val_loss = e.at("val_loss").get<double>();
     r.seconds = e.at("seconds").get<double>();
@@ -80,9 +83,9 @@ Result<std::string> ReadCheckpointMeta(const std::string& path) {
   return s->bytes;
 }
 
-Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const NetLayout& layout,
-                      TrainState* st) {
-  MING_ASSIGN_OR_RETURN(Container c, ReadContainer(path));
+Status ParseCheckpoint(std::string_view bytes, const std::string& path, const TrainOptions& opts,
+                       const NetLayout& layout, TrainState* st) {
+  MING_ASSIGN_OR_RETURN(Container c, ParseContainer(bytes, path));
   if (c.kind != FileKind::kCheckpoint) return Status::InvalidInput(path + ": not a checkpoint");
   const Section* trst = c.Find("TRST");
   if (trst == nullptr) return Status::InvalidInput(path + ": checkpoint has no section 'TRST'");
@@ -96,14 +99,20 @@ Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const N
                                   (diff.empty() ? std::string("?") : diff[0].value("path", "?")) +
                                   "); resume with the same options or remove it");
     }
-    st->step = j.at("step").get<int64_t>();
-    st->epoch = j.at("epoch").get<int>();
-    st->best_epoch = j.at("best_epoch").get<int>();
+    // Bounds that keep a resumed loop finite and its step counter from overflowing; the
+    // relations between them are those EndEpoch maintains.
+    st->epoch = static_cast<int>(JsonInt(j.at("epoch"), 0, kMaxEpoch));
+    st->step = JsonInt(j.at("step"), 0, int64_t{1} << 62);
+    st->best_epoch = static_cast<int>(JsonInt(j.at("best_epoch"), 0, st->epoch));
     st->best_val_loss = j.at("best_val_loss").get<double>();
-    st->bad_epochs = j.at("bad_epochs").get<int>();
+    st->bad_epochs = static_cast<int>(JsonInt(j.at("bad_epochs"), 0, st->epoch));
     st->history = HistoryFromJson(j.at("history"));
   } catch (const json::exception& e) {
     return Status::InvalidInput(path + ": bad training state: " + e.what());
+  }
+  if (st->history.size() != static_cast<size_t>(st->epoch)) {
+    return Status::InvalidInput(path + ": bad training state: " + std::to_string(st->history.size()) +
+                                " history entries for " + std::to_string(st->epoch) + " epochs");
   }
   const size_t np = static_cast<size_t>(layout.num_params());
   const size_t nb = static_cast<size_t>(layout.num_buffers());
@@ -114,6 +123,12 @@ Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const N
   MING_RETURN_IF_ERROR(Floats(c, "BEST", &st->best_params, np, path));
   MING_RETURN_IF_ERROR(Floats(c, "BBUF", &st->best_buffers, nb, path));
   return Status::Ok();
+}
+
+Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const NetLayout& layout,
+                      TrainState* st) {
+  MING_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, uint64_t{1} << 36));
+  return ParseCheckpoint(bytes, path, opts, layout, st);
 }
 
 }  // namespace ming

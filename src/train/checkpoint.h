@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ming/status.h"
@@ -28,6 +29,11 @@ Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const 
 // network of another shape, naming the first difference.
 Status ReadCheckpoint(const std::string& path, const TrainOptions& opts, const NetLayout& layout,
                       TrainState* st);
+// The same from a checkpoint file's bytes (ReadCheckpoint reads the file and calls this);
+// `path` names it in errors. Also rejects a state no training run can reach (negative or
+// overflowing counters, more history or bad epochs than epochs).
+Status ParseCheckpoint(std::string_view bytes, const std::string& path, const TrainOptions& opts,
+                       const NetLayout& layout, TrainState* st);
 // The caller's opaque metadata stored in a checkpoint (TrainOptions::checkpoint_meta).
 Result<std::string> ReadCheckpointMeta(const std::string& path);
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/network.h"
+#include "util/json_int.h"
 
 namespace ming {
 
@@ -63,9 +64,10 @@ Status EnumField(const json& j, const char* key, E* out) {
 Result<NetConfig> NetConfigFromJson(const json& j) {
   try {
     NetConfig c;
-    c.inputs = j.at("inputs").get<int>();
-    c.hidden = j.at("hidden").get<std::vector<int>>();
-    c.outputs = j.at("outputs").get<int>();
+    c.inputs = static_cast<int>(JsonInt(j.at("inputs"), INT32_MIN, INT32_MAX));
+    if (!j.at("hidden").is_array()) return Status::InvalidInput("network: 'hidden' must be an array");
+    for (const json& w : j.at("hidden")) c.hidden.push_back(static_cast<int>(JsonInt(w, INT32_MIN, INT32_MAX)));
+    c.outputs = static_cast<int>(JsonInt(j.at("outputs"), INT32_MIN, INT32_MAX));
     MING_RETURN_IF_ERROR(EnumField(j, "activation", &c.activation));
     MING_RETURN_IF_ERROR(EnumField(j, "norm", &c.norm));
     MING_RETURN_IF_ERROR(EnumField(j, "loss", &c.loss));

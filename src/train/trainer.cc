@@ -324,6 +324,15 @@ Result<TrainResult> Loop::Run(bool resume) {
   Init();
   if (resume && !opts_.checkpoint_path.empty() && FileExists(opts_.checkpoint_path)) {
     MING_RETURN_IF_ERROR(ReadCheckpoint(opts_.checkpoint_path, opts_, layout_, &st_));
+    // Every epoch runs all its steps, so the step counter says whether the checkpoint was
+    // made on this many training rows (another count would not continue the same run).
+    if (st_.step != static_cast<int64_t>(st_.epoch) * steps_per_epoch_) {
+      return Status::InvalidInput(opts_.checkpoint_path + ": checkpoint is at step " + std::to_string(st_.step) +
+                                  " after " + std::to_string(st_.epoch) + " epochs, but " +
+                                  std::to_string(train_.rows) + " training rows make " +
+                                  std::to_string(steps_per_epoch_) +
+                                  " steps an epoch; resume with the same training data");
+    }
     stop_ = opts_.patience > 0 && val_.rows > 0 && st_.bad_epochs >= opts_.patience;
   }
   for (int epoch = st_.epoch + 1; epoch <= opts_.epochs && !stop_; ++epoch) {
