@@ -1,11 +1,14 @@
 // Fuzz target: the CSV loader on a memory buffer (ReadCsv runs the same ParseCsv on a
 // file's bytes), then what `ming train` does next with the table: fit the preprocessing
 // with the last column as the label and encode every row. The first byte picks the
-// delimiter so ';', tab and '|' files are explored too.
+// delimiter so ';', tab and '|' files are explored too. The fitted preprocessing must be
+// storable: its JSON (what the model file's META holds) is written and read back equal.
 #include <cstdint>
 #include <numeric>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "data/csv.h"
 #include "data/preprocess.h"
@@ -29,5 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<float> y(rows.size());
   (void)pre.value().EncodeInputs(t, rows, X.data());
   (void)pre.value().EncodeLabels(t, rows, y.data());
+  const nlohmann::json j = pre.value().ToJson();
+  auto back = ming::Preprocessor::FromJson(nlohmann::json::parse(j.dump()));
+  if (!back.ok() || back.value().ToJson() != j) __builtin_trap();
   return 0;
 }

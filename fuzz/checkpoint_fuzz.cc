@@ -1,0 +1,127 @@
+// Fuzz target: a training checkpoint against a fixed small network and training options.
+// The first byte chooses raw bytes (the rest of the input is the file) or a checkpoint
+// built from the input with the right fingerprint and CRCs but fuzzed counters, history
+// and weight sections. ParseCheckpoint (what ReadCheckpoint runs on the file's bytes)
+// judges it; when accepted, the file is resumed by Train on a tiny fixed data set, which
+// re-reads it through ReadCheckpoint and runs the remaining steps (at most 3 epochs of 2).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "format/container.h"
+#include "fuzz_input.h"
+#include "fuzz_values.h"
+#include "train/checkpoint.h"
+#include "train/options.h"
+#include "train/trainer.h"
+
+namespace {
+
+using ming::fuzz::FuzzInput;
+using ming::fuzz::PickFloat;
+using ming::fuzz::PickInt;
+using nlohmann::json;
+
+std::string g_path;  // this process's checkpoint file, chosen once
+
+ming::TrainOptions Options() {
+  ming::TrainOptions o;
+  o.net.inputs = 3;
+  o.net.hidden = {4};
+  o.net.outputs = 1;
+  o.net.norm = ming::Norm::kBatch;
+  o.net.loss = ming::LossKind::kBce;
+  o.optim.kind = ming::OptimizerKind::kAdamW;
+  o.optim.weight_decay = 0.1f;  // with the rest: what `ming train` uses (fuzz/make_seeds.sh)
+  o.schedule.kind = ming::ScheduleKind::kCosine;
+  o.epochs = 3;
+  o.batch_size = 4;
+  o.patience = 2;
+  o.threads = 1;
+  o.seed = 7;
+  o.checkpoint_path = g_path;
+  return o;
+}
+
+// 8 rows of 3 features, labels 0/1; validation: the first 4 rows.
+ming::Dataset Data(int64_t rows) {
+  ming::Dataset d;
+  d.rows = rows;
+  d.features = 3;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int f = 0; f < 3; ++f) d.X.push_back(static_cast<float>((r * 7 + f * 3) % 5) - 2.0f);
+    d.y.push_back(static_cast<float>(r % 2));
+  }
+  return d;
+}
+
+std::string Floats(FuzzInput& in, int64_t n) {
+  std::vector<float> v;
+  for (int64_t i = 0; i < std::min<int64_t>(n, 4096); ++i) v.push_back(in.Byte() < 64 ? PickFloat(in) : 0.25f);
+  return ming::EncodeFloats(v.data(), v.size());
+}
+
+std::string Build(FuzzInput& in, const ming::TrainOptions& o) {
+  const ming::NetLayout layout(o.net);
+  json fp = ming::TrainingFingerprint(o);
+  if (in.Byte() >= 248) fp["seed"] = PickInt(in, 0, 9);
+  const int64_t epoch = PickInt(in, 0, 3);
+  json history = json::array();
+  for (int64_t e = 0; e < std::min<int64_t>(PickInt(in, epoch, epoch), 64); ++e) {
+    history.push_back({{"epoch", PickInt(in, e + 1, e + 1)}, {"train_loss", PickFloat(in)},
+                       {"val_loss", PickFloat(in)}, {"seconds", 0.1}, {"rows_per_s", 80.0},
+                       {"lr", PickFloat(in)}, {"improved", in.Bool()}});
+  }
+  json st = {{"fingerprint", fp}, {"step", PickInt(in, epoch * 2, epoch * 2)}, {"epoch", epoch},
+             {"best_epoch", PickInt(in, 0, epoch)}, {"best_val_loss", PickFloat(in)},
+             {"bad_epochs", PickInt(in, 0, epoch)}, {"history", history}};
+  if (in.Byte() >= 250) st["epoch"] = -1e300;
+  ming::Container c;
+  c.kind = in.Byte() < 250 ? ming::FileKind::kCheckpoint : ming::FileKind::kModel;
+  c.sections.push_back({"META", in.Bytes(8)});
+  std::string text;
+  try {
+    text = st.dump();
+  } catch (const json::exception&) {
+    return {};
+  }
+  c.sections.push_back({"TRST", std::move(text)});
+  const int64_t np = layout.num_params(), nb = layout.num_buffers();
+  for (const char* tag : {"PARM", "BUFS", "OPTM", "OPTV", "BEST", "BBUF"}) {
+    const bool buf = tag[1] == 'U' || tag[1] == 'B';
+    if (in.Byte() < 252) c.sections.push_back({tag, Floats(in, PickInt(in, buf ? nb : np, buf ? nb : np))});
+  }
+  return ming::SerializeContainer(c);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* dir = std::getenv("TMPDIR");
+  g_path = std::string(dir && *dir ? dir : "/tmp") + "/ming_checkpoint_fuzz." + std::to_string(getpid());
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const ming::TrainOptions o = Options();
+  const ming::NetLayout layout(o.net);
+  FuzzInput in(data + 1, size - 1);
+  const std::string bytes = data[0] < 128 ? std::string(in.Rest()) : Build(in, o);
+  ming::TrainState st;
+  if (!ming::ParseCheckpoint(bytes, "fuzz.ckpt", o, layout, &st).ok()) return 0;
+  FILE* f = std::fopen(g_path.c_str(), "wb");
+  if (!f) return 0;
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !written) return 0;
+  static const ming::Dataset train = Data(8), val = Data(4);
+  (void)ming::Train(train, val, o, /*resume=*/true, {});
+  std::remove(g_path.c_str());
+  return 0;
+}
