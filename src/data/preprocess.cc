@@ -50,18 +50,22 @@ Status CheckOptions(const CsvTable& t, const FitOptions& opts, size_t* label_col
   return Status::Ok();
 }
 
-// Running mean and population variance (Welford).
+// Running mean and population variance (Welford), in long double: its wider exponent
+// keeps d^2 finite for any finite doubles (values near 1e300 made the std infinite in
+// double, and the fitted model then failed to load). The std of finite values is at
+// most half their range, so it fits a double again.
 struct Moments {
   int64_t n = 0;
-  double mean = 0.0, m2 = 0.0;
+  long double mean = 0.0L, m2 = 0.0L;
   void Add(double x) {
     ++n;
-    double d = x - mean;
-    mean += d / static_cast<double>(n);
+    const long double d = x - mean;
+    mean += d / static_cast<long double>(n);
     m2 += d * (x - mean);
   }
+  double Mean() const { return static_cast<double>(mean); }
   double Std() const {
-    double s = n > 0 ? std::sqrt(m2 / static_cast<double>(n)) : 0.0;
+    const double s = n > 0 ? static_cast<double>(std::sqrt(m2 / static_cast<long double>(n))) : 0.0;
     return s < 1e-12 ? 1.0 : s;
   }
 };
@@ -79,7 +83,7 @@ Status FitScalar(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
       m.Add(v);
     }
   }
-  f->mean = m.mean;
+  f->mean = m.Mean();
   f->std = m.Std();
   return Status::Ok();
 }
@@ -142,7 +146,7 @@ Status FitRegression(const CsvTable& t, const std::vector<size_t>& rows, size_t 
     if (!st.ok()) return st.Prefixed(Where(t, r));
     m.Add(v);
   }
-  label->mean = m.mean;
+  label->mean = m.Mean();
   label->std = m.Std();
   return Status::Ok();
 }

@@ -18,9 +18,11 @@ constexpr float kRound = 12582912.0f;             // 1.5 * 2^23: adding it round
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
-// e^x for x in [-87, 88] (clamped outside), about 2 ulp.
-inline float ExpApprox(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+// e^x for x in [-87, 88] (clamped outside), about 2 ulp; NaN gives NaN.
+inline float ExpApprox(float in) {
+  // NaN fails both comparisons and takes the lower clamp, so that converting n to an
+  // integer below is defined (a NaN there is undefined behaviour); it is returned at the end.
+  const float x = in > -87.0f ? (in < 88.0f ? in : 88.0f) : -87.0f;
   const float n = (x * kLog2e + kRound) - kRound;  // nearest integer to x / ln 2
   const float r = (x - n * kLn2Hi) - n * kLn2Lo;   // |r| <= ln2 / 2
   // Taylor to r^7: truncation error < 0.35^8 / 8! ~ 6e-9.
@@ -33,7 +35,8 @@ inline float ExpApprox(float x) {
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   const int32_t e = static_cast<int32_t>(n) + 127;  // n in [-126, 127]
-  return p * std::bit_cast<float>(e << 23);
+  const float y = p * std::bit_cast<float>(e << 23);
+  return in != in ? in : y;
 }
 
 // erfc(a) = Q(t) e^{-a^2} for a >= 0, t = 1/(1 + 0.4a). Q: degree-9 polynomial fitted to
