@@ -26,6 +26,13 @@ using ming::fuzz::PickFloat;
 using ming::fuzz::PickInt;
 using nlohmann::json;
 
+// "<c><i>", built by appending (GCC 12 warns falsely on "c" + std::to_string(i)).
+std::string Label(char c, int64_t i) {
+  std::string s(1, c);
+  s += std::to_string(i);
+  return s;
+}
+
 constexpr const char* kTypes[] = {"numeric", "boolean", "categorical", "text"};
 constexpr const char* kTasks[] = {"binary", "multiclass", "regression", "ranking"};
 constexpr const char* kActs[] = {"relu", "leaky_relu", "gelu", "tanh", "sigmoid", "swish"};
@@ -66,13 +73,13 @@ json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs) {
   *width = 0;
   for (int i = 0; i < n; ++i) {
     const char* type = Pick(in, kTypes);
-    json f = {{"name", in.Byte() < 250 ? "f" + std::to_string(i) : ming::fuzz::PickName(in, 4)},
+    json f = {{"name", in.Byte() < 250 ? Label('f', i) : ming::fuzz::PickName(in, 4)},
               {"type", type}, {"has_missing", in.Bool()}};
     int64_t w = 1;
     if (std::string(type) == "categorical") {
       json cats = json::array();
       const int k = static_cast<int>(in.Range(0, 4));
-      for (int c = 0; c < k; ++c) cats.push_back(in.Byte() < 250 ? "c" + std::to_string(c) : ming::fuzz::PickName(in, 3));
+      for (int c = 0; c < k; ++c) cats.push_back(in.Byte() < 250 ? Label('c', c) : ming::fuzz::PickName(in, 3));
       w = k + 1;
       f["categories"] = cats;
     } else {
@@ -94,7 +101,7 @@ json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs) {
     *outputs = 1;
   } else {
     json cls = json::array();
-    for (int64_t c = 0; c < std::min<int64_t>(classes, 64); ++c) cls.push_back("k" + std::to_string(c));
+    for (int64_t c = 0; c < std::min<int64_t>(classes, 64); ++c) cls.push_back(Label('k', c));
     label["classes"] = cls;
     *outputs = std::string(task) == "binary" ? 1 : classes;
   }

@@ -28,6 +28,13 @@ namespace {
 using ming::fuzz::FuzzInput;
 using nlohmann::json;
 
+// "<c><i>", built by appending (GCC 12 warns falsely on "c" + std::to_string(i)).
+std::string Label(char c, int64_t i) {
+  std::string s(1, c);
+  s += std::to_string(i);
+  return s;
+}
+
 void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
@@ -55,7 +62,7 @@ json Preprocessing(FuzzInput& in) {
     std::set<std::string> cls;
     json classes = json::array();
     const int n = task == 0 ? 2 : static_cast<int>(in.Range(3, 5));
-    for (int c = 0; c < n; ++c) classes.push_back(UniqueName(in, cls, "k" + std::to_string(c)));
+    for (int c = 0; c < n; ++c) classes.push_back(UniqueName(in, cls, Label('k', c)));
     label["classes"] = classes;
   }
   json fields = json::array();
@@ -63,7 +70,7 @@ json Preprocessing(FuzzInput& in) {
   const int nf = static_cast<int>(in.Range(1, 4));
   for (int i = 0; i < nf; ++i) {
     const int type = static_cast<int>(in.Range(0, 2));
-    json f = {{"name", UniqueName(in, names, "f" + std::to_string(i))},
+    json f = {{"name", UniqueName(in, names, Label('f', i))},
               {"type", type == 0 ? "numeric" : type == 1 ? "boolean" : "categorical"},
               {"has_missing", in.Bool()},
               {"offset", offset}};
@@ -72,7 +79,7 @@ json Preprocessing(FuzzInput& in) {
       std::set<std::string> cats;
       json c = json::array();
       const int k = static_cast<int>(in.Range(0, 4));
-      for (int j = 0; j < k; ++j) c.push_back(UniqueName(in, cats, "c" + std::to_string(j)));
+      for (int j = 0; j < k; ++j) c.push_back(UniqueName(in, cats, Label('c', j)));
       f["categories"] = c;
       w = k + 1;
     } else {

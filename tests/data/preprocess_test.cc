@@ -340,5 +340,16 @@ TEST(Preprocess, EncodeErrorsNamePlaceAndColumn) {
   EXPECT_EQ(st.message(), "column 'temperature': 'hot' is not a number");
 }
 
+TEST(PreprocessFit, RefusesNamesThatAreNotUtf8WithTheirPlace) {
+  // Latin-1 'été' in a category: the model's META is UTF-8 JSON, so it cannot be stored.
+  const std::string e = FitError("c,y\nhiver,1\n\xe9t\xe9,0\n", Label("y"));
+  EXPECT_NE(e.find("data.csv:3: column 'c': '\\xE9t\\xE9' is not valid UTF-8"), std::string::npos) << e;
+  EXPECT_NE(FitError("\xe9,y\n1,1\n2,0\n", Label("y")).find("data.csv:1: column '\\xE9'"), std::string::npos);
+  EXPECT_NE(FitError("a,y\n1,\xff\n2,0\n", Label("y")).find("data.csv:2: column 'y'"), std::string::npos);
+  // Valid UTF-8 (two- to four-byte forms) is kept as it is.
+  const Preprocessor p = MustFit(Parse("c,y\n\xc3\xa9t\xc3\xa9,1\n\xf0\x9f\x8d\x90,0\n"), Label("y"));
+  EXPECT_EQ(p.fields()[0].categories.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ming

@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "format/container.h"
 #include "train/checkpoint.h"
+#include "util/file.h"
 #include "util/rng.h"
 
 namespace ming {
@@ -143,6 +145,44 @@ TEST(Trainer, ResumeRefusesOtherSettings) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
   EXPECT_NE(r.status().message().find("other settings"), std::string::npos) << r.status().message();
+  std::remove(o.checkpoint_path.c_str());
+}
+
+TEST(Trainer, ResumeRefusesImpossibleStatesAndOtherData) {
+  Dataset train = MakeData(200, 9), val = MakeData(50, 10);
+  TrainOptions o = Options(1);
+  o.epochs = 2;
+  o.checkpoint_path = TempPath("state.ckpt");
+  ASSERT_TRUE(Train(train, val, o, false, {}).ok());
+  auto bytes = ReadFile(o.checkpoint_path);
+  ASSERT_TRUE(bytes.ok());
+  const NetLayout layout(o.net);
+  TrainState st;
+  ASSERT_TRUE(ParseCheckpoint(*bytes, "c.ckpt", o, layout, &st).ok());
+  EXPECT_EQ(st.epoch, 2);
+  // A negative epoch would have made a resumed run loop for ~2^31 epochs; a float count
+  // was converted with undefined behaviour.
+  for (const char* bad : {R"("epoch":-5)", R"("epoch":1e300)", R"("step":-1)", R"("bad_epochs":3)"}) {
+    auto parsed = ParseContainer(*bytes, "c.ckpt");
+    ASSERT_TRUE(parsed.ok());
+    Container c = parsed.value();
+    for (Section& s : c.sections) {
+      if (s.tag != "TRST") continue;
+      const std::string key = std::string(bad).substr(0, std::string(bad).find(':') + 1);
+      const size_t at = s.bytes.find(key);
+      ASSERT_NE(at, std::string::npos);
+      s.bytes.replace(at, s.bytes.find_first_of(",}", at) - at, bad);
+    }
+    TrainState t;
+    const Status r = ParseCheckpoint(SerializeContainer(c), "c.ckpt", o, layout, &t);
+    EXPECT_EQ(r.code(), StatusCode::kInvalidInput) << bad;
+    EXPECT_NE(r.message().find("c.ckpt: bad training state"), std::string::npos) << r.message();
+  }
+  // Resuming on more rows is not the same run: the step count tells.
+  o.epochs = 3;
+  auto r = Train(MakeData(300, 9), val, o, true, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("resume with the same training data"), std::string::npos) << r.status().message();
   std::remove(o.checkpoint_path.c_str());
 }
 
