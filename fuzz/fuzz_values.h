@@ -16,6 +16,7 @@ namespace ming::fuzz {
 // In [lo, hi] for most bytes; otherwise an edge value just outside or a wild one.
 inline int64_t PickInt(FuzzInput& in, int64_t lo, int64_t hi) {
   const uint8_t b = in.Byte();
+  if (hi < lo) return lo;  // a range made from an earlier wild value
   if (b < 240) return lo + static_cast<int64_t>(b % static_cast<uint64_t>(hi - lo + 1));
   switch (b) {
     case 240: return lo - 1;

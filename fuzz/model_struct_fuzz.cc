@@ -51,6 +51,12 @@ std::string Tag(char kind, int l) {
   return buf;
 }
 
+// a * b for the fuzzed dimensions, which may be negative or 2^40: 0 or capped at 2^40.
+int64_t Cells(int64_t a, int64_t b) {
+  if (a <= 0 || b <= 0) return 0;
+  return a > (int64_t{1} << 20) || b > (int64_t{1} << 20) ? int64_t{1} << 40 : a * b;
+}
+
 void PutU32(std::string& s, uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
 }
@@ -157,7 +163,7 @@ std::string Int8(FuzzInput& in, int64_t IC, int64_t OC) {
   PutF32(s, in.Byte() < 200 ? 0.05f : PickFloat(in));
   PutU32(s, static_cast<uint32_t>(PickInt(in, 0, 255)));
   for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o) PutF32(s, in.Byte() < 200 ? 0.01f : PickFloat(in));
-  for (int64_t k = 0; k < std::min<int64_t>(IC * OC, 1 << 16); ++k) s.push_back(static_cast<char>(in.Byte()));
+  for (int64_t k = 0; k < std::min<int64_t>(Cells(IC, OC), 1 << 16); ++k) s.push_back(static_cast<char>(in.Byte()));
   return s;
 }
 
@@ -170,7 +176,7 @@ json Frozen(FuzzInput& in, const std::vector<int64_t>& dims, ming::Container& c)
     const bool ln = in.Byte() >= 192;
     layers.push_back({{"in", PickInt(in, IC, IC)}, {"out", PickInt(in, OC, OC)}, {"weights", form}, {"layer_norm", ln}});
     const int li = static_cast<int>(l);
-    std::string w = form == "sparse" ? Sparse(in, IC, OC) : form == "int8" ? Int8(in, IC, OC) : Floats(in, IC * OC);
+    std::string w = form == "sparse" ? Sparse(in, IC, OC) : form == "int8" ? Int8(in, IC, OC) : Floats(in, Cells(IC, OC));
     if (in.Byte() < 252) c.sections.push_back({Tag('W', li), std::move(w)});
     c.sections.push_back({Tag('B', li), Floats(in, PickInt(in, OC, OC))});
     if (ln != (in.Byte() >= 250)) c.sections.push_back({Tag('N', li), Floats(in, PickInt(in, 2 * OC, 2 * OC))});
@@ -195,14 +201,14 @@ std::string BuildModel(FuzzInput& in) {
     int64_t n = 0, nb = 0;  // NetLayout's count, recomputed here without its CHECKs
     const bool norm = meta["network"]["norm"] != "none";
     for (size_t l = 0; l + 1 < dims.size(); ++l) {
-      n += dims[l] * dims[l + 1] + dims[l + 1];
-      if (l + 2 < dims.size() && norm) n += 2 * dims[l + 1];
-      if (l + 2 < dims.size() && meta["network"]["norm"] == "batch") nb += 2 * dims[l + 1];
+      const int64_t oc = std::clamp<int64_t>(dims[l + 1], 0, int64_t{1} << 40);
+      n = std::min(n + Cells(dims[l], oc) + oc + (l + 2 < dims.size() && norm ? 2 * oc : 0), int64_t{1} << 40);
+      if (l + 2 < dims.size() && meta["network"]["norm"] == "batch") nb = std::min(nb + 2 * oc, int64_t{1} << 40);
     }
     c.sections.push_back({"PARM", Floats(in, PickInt(in, n, n))});
     c.sections.push_back({"BUFS", Floats(in, PickInt(in, nb, nb))});
   }
-  if (in.Byte() >= 128) c.sections.push_back({"BKGD", Floats(in, PickInt(in, 0, 3) * dims[0] + (in.Byte() >= 250))});
+  if (in.Byte() >= 128) c.sections.push_back({"BKGD", Floats(in, Cells(PickInt(in, 0, 3), dims[0]) + (in.Byte() >= 250))});
   if (in.Byte() >= 192) {
     meta["calibration"] = {{"method", Pick(in, {"none", "temperature", "platt", "isotonic"})},
                            {"scale", PickFloat(in)}, {"shift", in.Bool() ? 0.0 : PickFloat(in)}};
