@@ -6,9 +6,13 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -21,7 +25,7 @@ struct HttpServer::Conn {
   std::string method, path;
   HttpResponse resp;
   std::mutex mu;
-  bool handled = false, done = false, suspended = false, too_large = false;
+  bool handled = false, done = false, suspended = false;
   std::chrono::steady_clock::time_point start;
 };
 
@@ -34,9 +38,60 @@ MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, co
              : MHD_NO;
 }
 
-void OnCompletedC(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
-  static_cast<HttpServer*>(cls)->OnCompleted(con_cls);
+void OnCompletedC(void* cls, MHD_Connection* connection, void** con_cls, MHD_RequestTerminationCode) {
+  static_cast<HttpServer*>(cls)->OnCompleted(connection, con_cls);
 }
+
+void OnConnectionC(void* cls, MHD_Connection* connection, void** socket_context,
+                   MHD_ConnectionNotificationCode code) {
+  static_cast<HttpServer*>(cls)->OnConnection(connection, socket_context,
+                                              code == MHD_CONNECTION_NOTIFY_STARTED);
+}
+
+// Percent-decodes the URL path and query in place, except %00 and %2F: they stay as written,
+// so a NUL cannot cut the path short and an encoded slash cannot become a separator; both
+// then fail the model-name check (400). Invalid escapes stay as written too.
+size_t UnescapeC(void*, MHD_Connection*, char* s) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  char* out = s;
+  for (const char* p = s; *p; ++p) {
+    const int hi = p[0] == '%' ? hex(p[1]) : -1, lo = hi >= 0 ? hex(p[2]) : -1;
+    const int v = hi * 16 + lo;
+    if (hi < 0 || lo < 0 || v == 0 || v == '/') {
+      *out++ = *p;
+      continue;
+    }
+    *out++ = static_cast<char>(v);
+    p += 2;
+  }
+  *out = 0;
+  return static_cast<size_t>(out - s);
+}
+
+// Request framing seen in one pass over the header fields.
+struct Framing {
+  int fields = 0, content_length = 0, transfer_encoding = 0;
+};
+
+MHD_Result CountField(void* cls, MHD_ValueKind, const char* key, const char*) {
+  auto* f = static_cast<Framing*>(cls);
+  ++f->fields;
+  if (strcasecmp(key, "Content-Length") == 0) ++f->content_length;
+  if (strcasecmp(key, "Transfer-Encoding") == 0) ++f->transfer_encoding;
+  return MHD_YES;
+}
+
+// A non-negative decimal integer that fits int64 (no sign, no spaces), else -1.
+int64_t ParseLength(const char* s) {
+  int64_t v = -1;
+  const char* end = s + std::strlen(s);
+  auto r = std::from_chars(s, end, v);
+  return r.ec == std::errc() && r.ptr == end && *s != '-' && *s != '+' ? v : -1;
+}
+
+constexpr int kMaxHeaderFields = 100;
 
 const char* Header(MHD_Connection* c, const char* name) {
   return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -58,11 +113,16 @@ Status HttpServer::Start() {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ITC | MHD_USE_TURBO;
   const unsigned pool = opts_.threads > 1 ? static_cast<unsigned>(opts_.threads) : 0;
+  if (opts_.request_timeout_s > 0) {
+    watchdog_ = std::make_unique<ConnWatchdog>(static_cast<int>(opts_.request_timeout_s * 1000));
+  }
   daemon_ = MHD_start_daemon(
       flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_NOTIFY_COMPLETED, &OnCompletedC, this, MHD_OPTION_THREAD_POOL_SIZE, pool,
+      MHD_OPTION_NOTIFY_COMPLETED, &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION,
+      &OnConnectionC, this, MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_THREAD_POOL_SIZE, pool,
       MHD_OPTION_CONNECTION_LIMIT, opts_.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-      opts_.timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+      opts_.timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
   if (!daemon_) {
     return Status::IoError("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) +
                            " (address in use or not permitted)");
@@ -78,6 +138,9 @@ int HttpServer::Queue(void* connection, Conn* c) {
                                                     MHD_RESPMEM_MUST_COPY);
   if (!r) return 0;
   MHD_add_response_header(r, "Content-Type", c->resp.content_type);
+  if (c->resp.extra_name) MHD_add_response_header(r, c->resp.extra_name, c->resp.extra_value);
+  // Every 503 here means "busy or not ready yet": tell the client when to try again.
+  if (c->resp.status == 503) MHD_add_response_header(r, "Retry-After", "1");
   if (c->resp.inference_header_len >= 0) {
     MHD_add_response_header(r, "Inference-Header-Content-Length",
                             std::to_string(c->resp.inference_header_len).c_str());
@@ -93,6 +156,80 @@ int HttpServer::Queue(void* connection, Conn* c) {
   return ok == MHD_YES;
 }
 
+static ConnWatchdog::Entry* EntryOf(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? static_cast<ConnWatchdog::Entry*>(info->socket_context) : nullptr;
+}
+
+// Answers now, before the body (if any) is read; libmicrohttpd then closes the connection.
+int HttpServer::Reject(void* connection, Conn* c, int code, std::string message) {
+  if (watchdog_) {
+    ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection));
+    if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
+  }
+  c->resp = {};
+  c->resp.status = code;
+  c->resp.body = "{\"error\":\"" + message + "\"}";  // message: plain ASCII, no quotes
+  c->done = true;
+  return Queue(connection, c);
+}
+
+// The body grew past the limit mid-stream: 413 written straight to the socket (nothing else
+// writes to it while the request is being read), then MHD_NO makes libmicrohttpd close it.
+int HttpServer::TooLarge(void* connection) {
+  auto* conn = static_cast<MHD_Connection*>(connection);
+  if (watchdog_) {
+    ConnWatchdog::Entry* e = EntryOf(conn);
+    if (e && !ConnWatchdog::Claim(e)) return 0;
+  }
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!info) return 0;
+  const std::string body = "{\"error\":\"request body exceeds the limit of " + std::to_string(opts_.max_body) + " bytes\"}";
+  const std::string msg = "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  [[maybe_unused]] ssize_t n = ::send(info->connect_fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(info->connect_fd, SHUT_WR);
+  return 0;
+}
+
+// The headers are in: check framing, the in-flight cap and the declared size.
+int HttpServer::Begin(void* connection, Conn* c) {
+  auto* conn = static_cast<MHD_Connection*>(connection);
+  if (in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight)) {
+    return Reject(connection, c, 503, "the server has " + std::to_string(opts_.max_in_flight) +
+                                          " requests in flight; retry later");
+  }
+  Framing f;
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
+  // RFC 9112 6.3: a message with both is a smuggling risk; a server may reject it, and must
+  // not reuse the connection if it does not. Repeated Content-Length fields: likewise.
+  if (f.content_length > 0 && f.transfer_encoding > 0) {
+    return Reject(connection, c, 400, "Content-Length and Transfer-Encoding together");
+  }
+  if (f.content_length > 1) return Reject(connection, c, 400, "more than one Content-Length");
+  // RFC 9112 6.1: a transfer coding the server does not implement -> 501; only chunked is.
+  if (f.transfer_encoding > 0) {
+    const char* te = Header(conn, "Transfer-Encoding");
+    if (f.transfer_encoding > 1 || !te || strcasecmp(te, "chunked") != 0) {
+      return Reject(connection, c, 501, "only Transfer-Encoding: chunked is implemented");
+    }
+  }
+  // RFC 6585 section 5: 431 for too many header fields (their bytes are capped by
+  // libmicrohttpd's connection memory, which answers 431 itself).
+  if (f.fields > kMaxHeaderFields) {
+    return Reject(connection, c, 431, "more than " + std::to_string(kMaxHeaderFields) + " header fields");
+  }
+  const char* len = Header(conn, "Content-Length");
+  const int64_t n = len ? ParseLength(len) : 0;
+  if (n < 0) return Reject(connection, c, 400, "Content-Length is not a non-negative integer");
+  if (static_cast<uint64_t>(n) > opts_.max_body) {
+    return Reject(connection, c, 413, "request body of " + std::to_string(n) + " bytes exceeds the limit of " +
+                                          std::to_string(opts_.max_body) + " bytes");
+  }
+  c->req.body.reserve(static_cast<size_t>(n) + 64);
+  return 1;
+}
+
 int HttpServer::OnRequest(void* connection, const char* url, const char* method, const char* upload,
                           size_t* upload_size, void** con_cls) {
   auto* conn = static_cast<MHD_Connection*>(connection);
@@ -100,27 +237,18 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   if (!c) {  // headers are in: set up the request
     c = new Conn;
     *con_cls = c;
-    in_flight_.fetch_add(1);
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
-    const char* len = Header(conn, "Content-Length");
-    const unsigned long long n = len ? std::strtoull(len, nullptr, 10) : 0;
-    if (n > opts_.max_body) {
-      c->resp = {413, "{\"error\":\"request body of " + std::to_string(n) + " bytes exceeds the limit of " +
-                          std::to_string(opts_.max_body) + " bytes\"}"};
-      c->done = true;
-      return Queue(connection, c);
-    }
-    c->req.body.reserve(static_cast<size_t>(n) + 64);
-    return 1;
+    return Begin(connection, c);
   }
   if (*upload_size > 0) {
-    if (!c->too_large && c->req.body.size() + *upload_size <= opts_.max_body) {
-      c->req.body.append(upload, *upload_size);
-    } else {
-      c->too_large = true;  // chunked body over the limit: drop it, answer 413 at the end
+    if (c->req.body.size() + *upload_size > opts_.max_body) {
+      // A chunked body over the limit: answer 413 on the socket and close now rather than
+      // read the rest (libmicrohttpd cannot queue a reply in the middle of a body).
+      return TooLarge(connection);
     }
+    c->req.body.append(upload, *upload_size);
     *upload_size = 0;
     return 1;
   }
@@ -129,10 +257,9 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   if (c->handled) return 1;
   c->handled = true;
   lock.unlock();
-  if (c->too_large) {
-    c->resp = {413, "{\"error\":\"request body exceeds the limit of " + std::to_string(opts_.max_body) + " bytes\"}"};
-    c->done = true;
-    return Queue(connection, c);
+  if (watchdog_) {
+    ConnWatchdog::Entry* e = EntryOf(conn);
+    if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
   }
   c->req.method = c->method;
   c->req.path = c->path;
@@ -146,7 +273,7 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
       },
       &c->req.query);
   const char* ihl = Header(conn, "Inference-Header-Content-Length");
-  if (ihl) c->req.inference_header_len = std::strtoll(ihl, nullptr, 10);
+  if (ihl) c->req.inference_header_len = ParseLength(ihl) >= 0 ? ParseLength(ihl) : kBadHeader;
   if (c->req.body.capacity() < c->req.body.size() + 64) c->req.body.reserve(c->req.body.size() + 64);
   handler_->Handle(c->req, [this, c, conn](HttpResponse&& resp) {
     std::lock_guard<std::mutex> g(c->mu);
@@ -161,9 +288,24 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   return 1;
 }
 
-void HttpServer::OnCompleted(void** con_cls) {
+void HttpServer::OnConnection(void* connection, void** socket_context, bool opened) {
+  if (!watchdog_) return;
+  auto* conn = static_cast<MHD_Connection*>(connection);
+  if (!opened) {
+    if (*socket_context) watchdog_->Close(static_cast<ConnWatchdog::Entry*>(*socket_context));
+    *socket_context = nullptr;
+    return;
+  }
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (info) *socket_context = watchdog_->Open(info->connect_fd);
+}
+
+void HttpServer::OnCompleted(void* connection, void** con_cls) {
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) return;
+  if (watchdog_) {
+    if (ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection))) ConnWatchdog::Rearm(e);
+  }
   {
     // A reply still pending on another thread owns c until it has run; wait for it.
     std::unique_lock<std::mutex> lock(c->mu);

@@ -1,8 +1,11 @@
 // The HTTP/1.1 edge, on GNU libmicrohttpd (epoll, a pool of event threads): reads a request
 // (body size capped, answered 413 without reading on), hands it to a Handler, and sends the
 // reply, which may come later from another thread (the connection is suspended meanwhile).
-// Limits: connection cap, inactivity timeout. Drain() stops accepting, waits for in-flight
-// requests to be answered, then stops.
+// Limits: connection cap, inactivity timeout, a deadline for each whole request (the
+// watchdog, conn_watchdog.h: 408), an in-flight request cap (503 + Retry-After), strict
+// framing (Content-Length with Transfer-Encoding, repeated or malformed Content-Length: 400;
+// over 100 header fields: 431). Drain() stops accepting, waits for in-flight requests to be
+// answered, then stops.
 // Thread-safety: Start/Drain/Stop from one controlling thread; Handler::Handle is called on
 // the event threads concurrently; a Reply may be called once, from any thread.
 #pragma once
@@ -10,12 +13,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "ming/status.h"
+#include "server/conn_watchdog.h"
 
 struct MHD_Daemon;
 
@@ -26,14 +31,19 @@ struct HttpRequest {
   std::string_view authorization;  // the Authorization header, if any
   std::vector<std::pair<std::string, std::string>> query;  // URL query arguments, decoded
   std::string body;                // reserved with 64 spare bytes (simdjson padding)
-  int64_t inference_header_len = -1;  // Inference-Header-Content-Length, -1 if absent
+  int64_t inference_header_len = -1;  // Inference-Header-Content-Length, -1 if absent,
+                                      // kBadHeader if not a non-negative decimal integer
 };
+inline constexpr int64_t kBadHeader = -2;
 
 struct HttpResponse {
   int status = 200;
   std::string body;
   const char* content_type = "application/json";
   int64_t inference_header_len = -1;  // sent as Inference-Header-Content-Length if >= 0
+  // One more header field, if name is set: Allow with 405, WWW-Authenticate with 401.
+  const char* extra_name = nullptr;
+  const char* extra_value = nullptr;
 };
 
 using Reply = std::function<void(HttpResponse&&)>;
@@ -52,6 +62,13 @@ struct HttpOptions {
   size_t max_body = 8u << 20;
   unsigned max_connections = 1024;
   unsigned timeout_s = 30;  // a connection idle (or stalled mid-request) this long is closed
+  // A request must arrive whole (headers and body) within this long of its connection
+  // opening or the previous reply, even when it is never idle (slowloris); else 408 and the
+  // connection is closed. 0: no deadline.
+  unsigned request_timeout_s = 30;
+  // Requests received (headers in) and not yet answered; one more is answered 503 with
+  // Retry-After at once instead of waiting.
+  unsigned max_in_flight = 256;
   bool access_log = false;
 };
 
@@ -74,16 +91,21 @@ class HttpServer {
   struct Conn;
   int OnRequest(void* connection, const char* url, const char* method, const char* upload,
                 size_t* upload_size, void** con_cls);
-  void OnCompleted(void** con_cls);
+  void OnCompleted(void* connection, void** con_cls);
+  void OnConnection(void* connection, void** socket_context, bool opened);
 
  private:
   int Queue(void* connection, Conn* c);
+  int Begin(void* connection, Conn* c);
+  int Reject(void* connection, Conn* c, int code, std::string message);
+  int TooLarge(void* connection);
   HttpOptions opts_;
   Handler* handler_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   std::atomic<int64_t> in_flight_{0};
   std::atomic<bool> draining_{false};
+  std::unique_ptr<ConnWatchdog> watchdog_;  // null when request_timeout_s == 0
 };
 
 }  // namespace ming::server

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace ming::server::json {
 
@@ -30,8 +32,15 @@ inline void String(std::string& o, std::string_view s) {
   o += '"';
 }
 
+// Appends v; a NaN or infinity (which JSON cannot spell) as null.
 template <class T>
 inline void Number(std::string& o, T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) {
+      o += "null";
+      return;
+    }
+  }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   o.append(buf, r.ptr);

@@ -35,6 +35,27 @@ int HttpCode(const Status& st) {
 
 thread_local Workspace tls_ws;
 
+// RFC 9110 section 9: the methods HTTP defines. Others are answered 501 (15.6.2: the
+// method is not recognised); defined ones that an endpoint does not take, 405 with Allow.
+bool KnownMethod(std::string_view m) {
+  for (std::string_view k : {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}) {
+    if (m == k) return true;
+  }
+  return false;
+}
+
+// Compares a presented Authorization header with "Bearer <token>" in time that depends only
+// on their lengths, so response timing does not reveal how many leading bytes matched.
+bool SameSecret(std::string_view got, std::string_view token) {
+  constexpr std::string_view kScheme = "Bearer ";
+  unsigned diff = got.size() != kScheme.size() + token.size();
+  for (size_t i = 0; i < got.size(); ++i) {
+    const char want = i < kScheme.size() ? kScheme[i] : i - kScheme.size() < token.size() ? token[i - kScheme.size()] : 0;
+    diff |= static_cast<unsigned char>(got[i] ^ want);
+  }
+  return diff == 0;
+}
+
 }  // namespace
 
 Router::Router(ModelStore& store, RouterOptions opts) : store_(store), opts_(std::move(opts)) {
@@ -59,6 +80,20 @@ void Router::Send(Ctx& c, int code, std::string body, int64_t header_len, const 
 }
 
 void Router::Error(Ctx& c, int code, std::string_view message) { Send(c, code, ErrorBody(message)); }
+
+void Router::ErrorWith(Ctx& c, int code, std::string_view message, const char* name, const char* value) {
+  metrics_.Request(c.model, code, std::chrono::duration<double>(Clock::now() - c.start).count());
+  HttpResponse r;
+  r.status = code;
+  r.body = ErrorBody(message);
+  r.extra_name = name;
+  r.extra_value = value;
+  c.reply(std::move(r));
+}
+
+void Router::NotAllowed(Ctx& c, const char* allow) {
+  ErrorWith(c, 405, std::string(c.req->path) + " takes " + allow + ", not " + std::string(c.req->method), "Allow", allow);
+}
 void Router::Fail(Ctx& c, const Status& st) { Error(c, HttpCode(st), st.message()); }
 
 void Router::Handle(const HttpRequest& req, Reply reply) {
@@ -76,6 +111,10 @@ void Router::Route(Ctx& c, const std::vector<std::string_view>& seg) {
   const std::string_view m = c.req->method;
   const bool get = m == "GET" || m == "HEAD", post = m == "POST";
   const size_t n = seg.size();
+  if (!KnownMethod(m)) return Error(c, 501, "method " + std::string(m) + " is not implemented");
+  const bool get_only = (n == 1 && seg[0] == "metrics") || (n == 1 && seg[0] == "v2") ||
+                        (n == 3 && seg[0] == "v2" && seg[1] == "health" && (seg[2] == "live" || seg[2] == "ready"));
+  if (get_only && !get) return NotAllowed(c, "GET, HEAD");
   if (n == 1 && seg[0] == "metrics" && get) {
     const int64_t q = batcher_ ? batcher_->depth() : 0;
     return Send(c, 200, metrics_.Render(store_, http_ ? http_->in_flight() : 0, q), -1,
@@ -90,8 +129,8 @@ void Router::Route(Ctx& c, const std::vector<std::string_view>& seg) {
     if (n >= 3 && seg[1] == "models") return RouteModel(c, seg);
     if (n >= 3 && seg[1] == "repository") return Admin(c, seg);
   }
-  if (n == 4 && seg[0] == "v1" && seg[1] == "models" && seg[3] == "predict" && post) {
-    return Predict(c, seg[2]);
+  if (n == 4 && seg[0] == "v1" && seg[1] == "models" && seg[3] == "predict") {
+    return post ? Predict(c, seg[2]) : NotAllowed(c, "POST");
   }
   Error(c, 404, "no endpoint " + std::string(m) + " " + std::string(c.req->path));
 }
@@ -117,10 +156,10 @@ void Router::RouteModel(Ctx& c, const std::vector<std::string_view>& seg) {
   }
   const bool post = c.req->method == "POST";
   if (action == "infer") {
-    if (!post) return Error(c, 405, "infer needs POST");
+    if (!post) return NotAllowed(c, "POST");
     return Infer(c, name, version);
   }
-  if (post) return Error(c, 405, std::string(c.req->path) + " needs GET");
+  if (c.req->method != "GET" && c.req->method != "HEAD") return NotAllowed(c, "GET, HEAD");
   auto sm = store_.Find(name, version);
   if (action == "ready") {
     if (!sm.ok() && sm.status().code() == StatusCode::kNotFound) return Fail(c, sm.status());
@@ -140,6 +179,7 @@ void Router::Infer(Ctx& c, std::string_view name, std::string_view version) {
   const Model& m = *sm->model;
   const HttpRequest& hr = *c.req;
   const int64_t ihl = hr.inference_header_len;
+  if (ihl == kBadHeader) return Error(c, 400, "Inference-Header-Content-Length must be a non-negative integer");
   if (ihl > static_cast<int64_t>(hr.body.size())) {
     return Error(c, 400, "Inference-Header-Content-Length " + std::to_string(ihl) + " exceeds the body");
   }
@@ -231,8 +271,11 @@ void Router::Predict(Ctx& c, std::string_view name) {
 
 void Router::Admin(Ctx& c, const std::vector<std::string_view>& seg) {
   if (opts_.admin_token.empty()) return Error(c, 403, "admin endpoints are disabled (start the server with --admin-token)");
-  if (c.req->authorization != "Bearer " + opts_.admin_token) return Error(c, 401, "admin endpoints need 'Authorization: Bearer <token>'");
-  if (c.req->method != "POST") return Error(c, 405, "repository endpoints need POST");
+  if (!SameSecret(c.req->authorization, opts_.admin_token)) {
+    // RFC 9110 15.5.2: a 401 carries the scheme to use.
+    return ErrorWith(c, 401, "admin endpoints need 'Authorization: Bearer <token>'", "WWW-Authenticate", "Bearer");
+  }
+  if (c.req->method != "POST") return NotAllowed(c, "POST");
   if (seg.size() == 3 && seg[2] == "index") {
     std::string o = "[";
     for (const ModelState& s : store_.States()) {

@@ -54,6 +54,8 @@ class Router : public Handler {
   void Send(Ctx& c, int code, std::string body, int64_t header_len = -1,
             const char* type = "application/json");
   void Error(Ctx& c, int code, std::string_view message);
+  void NotAllowed(Ctx& c, const char* allow);  // 405 with the Allow header
+  void ErrorWith(Ctx& c, int code, std::string_view message, const char* name, const char* value);
   void Fail(Ctx& c, const Status& st);
 
   ModelStore& store_;

@@ -26,6 +26,9 @@ struct TensorDraft {
 };
 
 Status Bad(const std::string& m) { return Status::InvalidInput(m); }
+
+// label, probabilities (or value), contributions, base_value.
+constexpr size_t kMaxOutputs = 4;
 Status JsonError(simdjson::error_code e, const std::string& where) {
   return Bad("malformed JSON in " + where + ": " + simdjson::error_message(e));
 }
@@ -35,6 +38,34 @@ std::string_view TrimToken(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
+}
+
+// Walks a value the request does not use, failing past kMaxDepth levels: simdjson's
+// on-demand skip does not enforce its depth limit, so a field nested 100,000 deep would
+// otherwise be accepted unread. Only unknown fields come here, never the hot path.
+constexpr int kMaxDepth = 64;
+Status SkipValue(od::value v, int depth) {
+  if (depth > kMaxDepth) return Bad("JSON nested more than " + std::to_string(kMaxDepth) + " levels deep");
+  od::json_type type;
+  if (auto e = v.type().get(type)) return JsonError(e, "request");
+  if (type == od::json_type::array) {
+    od::array a;
+    if (auto e = v.get_array().get(a)) return JsonError(e, "request");
+    for (auto el : a) {
+      od::value x;
+      if (auto e = el.get(x)) return JsonError(e, "request");
+      MING_RETURN_IF_ERROR(SkipValue(x, depth + 1));
+    }
+  } else if (type == od::json_type::object) {
+    od::object o;
+    if (auto e = v.get_object().get(o)) return JsonError(e, "request");
+    for (auto f : o) {
+      od::value x;
+      if (auto e = f.value().get(x)) return JsonError(e, "request");
+      MING_RETURN_IF_ERROR(SkipValue(x, depth + 1));
+    }
+  }
+  return Status::Ok();
 }
 
 Status ParseData(od::value v, TensorDraft& d, int depth) {
@@ -109,6 +140,10 @@ Status ParseParameters(od::value v, int64_t* binary_size, bool* binary, bool* ex
       if (auto e = f.value().get_bool().get(*binary)) return JsonError(e, std::string(key));
     } else if (key == "explain" && explain) {
       if (auto e = f.value().get_bool().get(*explain)) return JsonError(e, "parameters.explain (expected true or false)");
+    } else {
+      od::value x;
+      if (auto e = f.value().get(x)) return JsonError(e, "parameters");
+      MING_RETURN_IF_ERROR(SkipValue(x, 1));
     }
   }
   return Status::Ok();
@@ -156,6 +191,8 @@ Status ParseInput(od::value v, TensorDraft& d) {
     } else if (key == "data") {
       d.has_data = true;
       MING_RETURN_IF_ERROR(ParseData(x, d, 0));
+    } else {
+      MING_RETURN_IF_ERROR(SkipValue(x, 1));
     }
   }
   if (!has_name || !has_type || !has_shape) {
@@ -183,6 +220,8 @@ Status ParseOutput(od::value v, InferRequest* req) {
       out.name = s;
     } else if (key == "parameters") {
       MING_RETURN_IF_ERROR(ParseParameters(x, nullptr, &out.binary));
+    } else {
+      MING_RETURN_IF_ERROR(SkipValue(x, 1));
     }
   }
   if (out.name.empty()) return Bad("every requested output needs a \"name\"");
@@ -273,10 +312,17 @@ Status ParseTopLevel(od::object o, std::vector<TensorDraft>& drafts, InferReques
       od::array a;
       if (auto e = x.get_array().get(a)) return JsonError(e, "outputs");
       for (auto el : a) {
+        // A model has at most kMaxOutputs distinct outputs, so a longer list must repeat or
+        // name unknown ones: refuse it here, before 10^5 entries are even parsed.
+        if (req->outputs.size() == kMaxOutputs) {
+          return Bad("more than " + std::to_string(kMaxOutputs) + " requested outputs");
+        }
         od::value ov;
         if (auto e = el.get(ov)) return JsonError(e, "outputs");
         MING_RETURN_IF_ERROR(ParseOutput(ov, req));
       }
+    } else {
+      MING_RETURN_IF_ERROR(SkipValue(x, 1));
     }
   }
   if (!has_inputs) return Bad("the request has no \"inputs\"");
@@ -327,7 +373,11 @@ int ModelOutputs(const Model& m, OutputSpec out[2]) {
 Status CheckOutputs(const Model& m, const InferRequest& req) {
   OutputSpec spec[2];
   const int n = ModelOutputs(m, spec);
-  for (const RequestedOutput& o : req.outputs) {
+  for (size_t k = 0; k < req.outputs.size(); ++k) {
+    const RequestedOutput& o = req.outputs[k];
+    for (size_t j = 0; j < k; ++j) {
+      if (req.outputs[j].name == o.name) return Bad("output '" + o.name + "' requested twice");
+    }
     if (o.name == kContributions || o.name == kBaseValue) {
       if (!req.explain) {
         return Bad("output '" + o.name + "' needs \"explain\": true in the request's parameters");

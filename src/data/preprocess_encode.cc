@@ -117,6 +117,10 @@ Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
     bool missing = false;
     MING_RETURN_IF_ERROR(internal::ScalarValue(f.type, raw[i], f.name, &v, &missing));
     o[0] = missing ? 0.0f : static_cast<float>((v - f.mean) / f.std);
+    if (!std::isfinite(o[0])) {  // e.g. 1e300: finite as a double, not once standardised to float
+      return Status::InvalidInput("column '" + f.name + "': value '" + std::string(TrimCell(raw[i])) +
+                                  "' is out of range (it overflows float32 once standardised)");
+    }
     if (f.has_missing) o[1] = missing ? 1.0f : 0.0f;
   }
   return Status::Ok();

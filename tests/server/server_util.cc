@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -60,6 +61,55 @@ HttpResult Http(int port, const std::string& method, const std::string& path,
   }
   r.body = in.substr(end + 4);
   return r;
+}
+
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string ReadAll(int fd, int wait_ms) {
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) break;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  return in;
+}
+
+std::string Raw(int port, std::string_view bytes, int wait_ms) {
+  const int fd = Connect(port);
+  if (fd < 0) return "";
+  SendAll(fd, bytes);
+  std::string out = ReadAll(fd, wait_ms);
+  ::close(fd);
+  return out;
+}
+
+int Code(const std::string& resp) {
+  if (resp.compare(0, 5, "HTTP/") != 0 || resp.size() < 12) return -1;
+  return std::atoi(resp.c_str() + 9);
 }
 
 Server::Server(const std::string& args) {

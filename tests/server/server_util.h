@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ming::servertest {
@@ -19,6 +20,17 @@ struct HttpResult {
 // One request on a fresh connection (Connection: close).
 HttpResult Http(int port, const std::string& method, const std::string& path,
                 const std::string& body = "", const std::vector<std::string>& headers = {});
+
+// Raw sockets, for requests the client above would not send.
+int Connect(int port);                          // a connected socket, or -1
+bool SendAll(int fd, std::string_view bytes);   // false when the peer closed
+// Reads until the peer closes or wait_ms pass without data.
+std::string ReadAll(int fd, int wait_ms = 5000);
+// Sends bytes on a fresh connection (send errors ignored: the server may close early) and
+// returns everything that came back.
+std::string Raw(int port, std::string_view bytes, int wait_ms = 5000);
+// The status code of the first response in `resp`, or -1.
+int Code(const std::string& resp);
 
 class Server {
  public:

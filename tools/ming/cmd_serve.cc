@@ -95,6 +95,12 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--max-body-mib", o->max_body_mib, "Largest request body in MiB (more: 413)")->capture_default_str();
   cmd->add_option("--max-connections", o->http.max_connections, "Most open connections")->capture_default_str();
   cmd->add_option("--timeout-s", o->http.timeout_s, "Close connections idle or stalled this long")->capture_default_str();
+  cmd->add_option("--request-timeout-s", o->http.request_timeout_s,
+                  "A request must arrive whole within this long of its connection opening or the previous reply, else 408 (0: no deadline)")
+      ->capture_default_str();
+  cmd->add_option("--max-in-flight", o->http.max_in_flight, "Requests received and not yet answered before new ones get 503 + Retry-After")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--poll-ms", o->poll_ms, "Check model files for changes this often (0: never)")->capture_default_str();
   cmd->add_option("--drain-timeout-s", o->drain_timeout_s, "On SIGTERM, wait this long for in-flight requests")->capture_default_str();
   cmd->add_option("--admin-token", o->admin_token, "Enables /v2/repository/* with 'Authorization: Bearer TOKEN'");
