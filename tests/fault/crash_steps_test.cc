@@ -60,7 +60,7 @@ TEST(CrashSteps, FreezeLeavesTheOldOrTheNewFile) {
   for (const auto& s : save) listed += s + "; ";
   RecordProperty("save_steps", listed);
   std::printf("one save, %zu I/O steps: %s\n", save.size(), listed.c_str());
-  ASSERT_GE(save.size(), 8u) << listed;
+  EXPECT_GE(save.size(), 8u) << listed;
   EXPECT_EQ(save[0].rfind("open f.ming.tmp.", 0), 0u) << listed;
   EXPECT_EQ(save[1].rfind("write f.ming.tmp.", 0), 0u) << listed;
 

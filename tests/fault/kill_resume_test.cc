@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -67,22 +69,29 @@ int FirstEpoch(const std::string& out) {
 TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
   const std::string d = TempDir("kill");
   ASSERT_EQ(Ming("generate invitations --rows 3000 --seed 5 -o inv.csv", d).rc, 0);
-  // The uninterrupted run, timed: the kill moments are spread over its duration.
+  // The uninterrupted run, timed three times: the kill moments are spread over the
+  // shortest duration (fsync times vary), so that nearly all land inside a run.
   std::filesystem::create_directories(d + "/full");
   std::filesystem::copy_file(d + "/inv.csv", d + "/full/inv.csv");
-  const auto t0 = Clock::now();
-  const pid_t full = Start(d + "/full");
+  int64_t run_us = std::numeric_limits<int64_t>::max();
   int status = 0;
-  ASSERT_EQ(::waitpid(full, &status, 0), full);
-  const auto run_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::remove_all(d + "/full/ck");
+    const auto t0 = Clock::now();
+    const pid_t full = Start(d + "/full");
+    ASSERT_EQ(::waitpid(full, &status, 0), full);
+    run_us = std::min<int64_t>(run_us, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
   const std::string reference = Slurp(d + "/full/m.ming");
   ASSERT_FALSE(reference.empty());
 
   std::mt19937_64 rng(20240611);
   const int kills = Kills();
-  int no_checkpoint = 0, resumed_mid_run = 0, finished_before_kill = 0, temps_left = 0;
-  for (int i = 0; i < kills; ++i) {
+  int killed = 0, no_checkpoint = 0, resumed_mid_run = 0, finished_before_kill = 0, temps_left = 0;
+  // Until `kills` runs were killed; a moment that falls after a (faster) run ended is still
+  // checked, but not counted as a kill.
+  for (int i = 0; killed < kills && i < 2 * kills; ++i) {
     const std::string k = d + "/k" + std::to_string(i);
     std::filesystem::create_directories(k);
     std::filesystem::copy_file(d + "/inv.csv", k + "/inv.csv");
@@ -94,6 +103,7 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
     } else {
       ::kill(pid, SIGKILL);
       ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      killed += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     }
     const CheckpointCheck c = InspectCheckpoint(k + "/ck/checkpoint.ming");
     if (c.exists) {
@@ -115,12 +125,13 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
     EXPECT_TRUE(TempFiles(k).empty()) << "kill " << i << ": the resumed run left " << TempFiles(k)[0];
     std::filesystem::remove_all(k);
   }
-  std::printf("run %.2f s; %d kills: %d before the first checkpoint, %d resumed mid-run, %d after the "
-              "run finished; %d temp files left by kills (all removed by the resumed run)\n",
-              static_cast<double>(run_us) / 1e6, kills, no_checkpoint, resumed_mid_run, finished_before_kill,
+  std::printf("run %.2f s; %d kill -9s: %d before the first checkpoint, %d resumed mid-run; %d moments "
+              "fell after the run had finished; %d temp files left by kills (all removed by the resumed run)\n",
+              static_cast<double>(run_us) / 1e6, killed, no_checkpoint, resumed_mid_run, finished_before_kill,
               temps_left);
-  RecordProperty("kills", kills);
+  RecordProperty("kills", killed);
   RecordProperty("resumed_mid_run", resumed_mid_run);
+  EXPECT_EQ(killed, kills);
   // Most kill moments fall while epochs are being saved: the test must exercise resumption.
   EXPECT_GE(resumed_mid_run, kills / 2);
 }
