@@ -78,7 +78,9 @@ std::string FirstNonFinite(const ModelData& m) {
 
 Status SaveModel(const std::string& path, const ModelData& m) {
   const std::string bad = FirstNonFinite(m);
-  if (!bad.empty()) return Status::Runtime(path + ": refusing to save non-finite weights (" + bad + ")");
+  if (!bad.empty()) {
+    return Status::Runtime(path + ": refusing to save non-finite weights (" + bad + ")");
+  }
   return WriteFileAtomic(path, SerializeModel(m));
 }
 

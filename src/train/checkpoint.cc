@@ -59,7 +59,8 @@ Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const 
   for (const auto& [tag, values] : arrays) {
     for (float x : *values) {
       if (!std::isfinite(x)) {
-        return Status::Runtime(path + ": refusing to checkpoint non-finite values (section " + tag + ")");
+        return Status::Runtime(path + ": refusing to checkpoint non-finite values (section " +
+                               tag + ")");
       }
     }
   }

@@ -181,9 +181,10 @@ bool Loop::ReduceAndUpdate(float lr) {
     optimizer_step(opts_.optim, lr, step, st_.params.data(), g0, st_.m.data(), st_.v.data(),
                    decay_mask_.data(), b, e);
     ApplyKeep(b, e);
+    const size_t i = static_cast<size_t>(b);
     block_bad_[static_cast<size_t>(t)] =
-        !(AllFinite(g0 + b, e - b) && AllFinite(&st_.params[static_cast<size_t>(b)], e - b) &&
-          AllFinite(&st_.m[static_cast<size_t>(b)], e - b) && AllFinite(&st_.v[static_cast<size_t>(b)], e - b));
+        !(AllFinite(g0 + b, e - b) && AllFinite(&st_.params[i], e - b) &&
+          AllFinite(&st_.m[i], e - b) && AllFinite(&st_.v[i], e - b));
   };
   auto block = [&](int t, int64_t* b, int64_t* e) {
     *b = t * kParamBlock;
@@ -223,7 +224,8 @@ Status Loop::Diverged(int epoch, int64_t step, const std::string& what) const {
   std::string msg = "training diverged at epoch " + std::to_string(epoch) + ", step " +
                     std::to_string(step) + ": " + what;
   if (!opts_.checkpoint_path.empty()) {
-    msg += st_.epoch > 0 ? "; the checkpoint of epoch " + std::to_string(st_.epoch) + " is kept in " + opts_.checkpoint_path
+    msg += st_.epoch > 0 ? "; the checkpoint of epoch " + std::to_string(st_.epoch) +
+                               " is kept in " + opts_.checkpoint_path
                          : "; no checkpoint was written";
   }
   return Status::Runtime(msg + "; no model was written");
@@ -261,7 +263,8 @@ Status Loop::RunEpoch(int epoch) {
     const double loss = Step(epoch, s, perm.data() + begin, B, &batch_weight);
     if (!std::isfinite(loss)) return Diverged(epoch, s + 1, "loss is " + std::to_string(loss));
     if (!ReduceAndUpdate(lr)) {
-      return Diverged(epoch, s + 1, "a gradient or weight became non-finite (loss " + std::to_string(loss / batch_weight) + ")");
+      return Diverged(epoch, s + 1, "a gradient or weight became non-finite (loss " +
+                                        std::to_string(loss / batch_weight) + ")");
     }
     live.clear();
     for (auto& sh : shards_)

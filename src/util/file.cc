@@ -40,7 +40,10 @@ void RemoveStaleTemps(const std::string& path) {
     const std::string_view name = e->d_name;
     if (name.substr(0, prefix.size()) != prefix) continue;
     const std::string_view digits = name.substr(prefix.size());
-    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      continue;
+    }
     const pid_t pid = static_cast<pid_t>(std::stol(std::string(digits)));
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
     ::unlinkat(::dirfd(dir), e->d_name, 0);
@@ -99,7 +102,9 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
   RemoveStaleTemps(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError(path + ": cannot save: creating " + tmp + " failed: " + Errno());
+  if (fd < 0) {
+    return Status::IoError(path + ": cannot save: creating " + tmp + " failed: " + Errno());
+  }
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -126,7 +131,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
   // The new contents are in place; syncing the directory makes the rename itself durable.
   const std::string dir = DirOf(path);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Status::IoError(path + ": written, but opening its directory to sync it failed: " + Errno());
+  if (dfd < 0) {
+    return Status::IoError(path + ": written, but opening its directory to sync it failed: " +
+                           Errno());
+  }
   if (::fsync(dfd) != 0 && errno != EINVAL) {  // EINVAL: the file system cannot sync directories
     const std::string msg = path + ": written, but syncing its directory failed: " + Errno();
     ::close(dfd);

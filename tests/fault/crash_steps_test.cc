@@ -29,7 +29,8 @@ std::vector<std::string> SaveSteps(const std::string& log, const std::string& de
     std::istringstream in(line);
     std::string n, op, fd, path;
     in >> n >> op >> fd >> path;
-    if (steps.empty() && !(op == "open" && path.find(dest + ".tmp.") != std::string::npos)) continue;
+    if (steps.empty() && !(op == "open" && path.find(dest + ".tmp.") != std::string::npos))
+      continue;
     steps.push_back(op + " " + path.substr(path.rfind('/') + 1));
     if (steps.size() > 1 && op == "close" && steps[steps.size() - 2].rfind("fsync", 0) == 0 &&
         path.find(".tmp.") == std::string::npos) {
@@ -78,9 +79,9 @@ TEST(CrashSteps, FreezeLeavesTheOldOrTheNewFile) {
       ASSERT_EQ(r.rc, 99) << "n=" << n << ": " << r.err;
       const std::string now = Slurp(d + "/f.ming");
       ASSERT_TRUE(now == old_bytes || now == new_bytes)
-          << "crash after step " << n << (power_loss ? " (power loss)" : "") << " left " << now.size()
-          << " bytes that are neither the old file (" << old_bytes.size() << ") nor the new one ("
-          << new_bytes.size() << ")";
+          << "crash after step " << n << (power_loss ? " (power loss)" : "") << " left "
+          << now.size() << " bytes that are neither the old file (" << old_bytes.size()
+          << ") nor the new one (" << new_bytes.size() << ")";
       (now == old_bytes ? o.old_seen : o.new_seen)++;
     }
     ASSERT_GT(o.steps, 0) << "the command never completed within " << kMaxSteps << " steps";
@@ -112,7 +113,8 @@ int RenamesOnto(const std::string& log, const std::string& dest) {
 TEST(CrashSteps, TrainingCheckpointsAndModelSurviveACrashAtEveryStep) {
   const std::string d = TempDir("train");
   ASSERT_EQ(Ming("generate invitations --rows 600 --seed 3 -o inv.csv", d).rc, 0);
-  const std::string args = "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
+  const std::string args =
+      "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
   ASSERT_EQ(Ming(args + " --seed 9 -o old.ming", d, kDeterministic).rc, 0);
   ASSERT_EQ(Ming(args + " -o ref.ming", d, kDeterministic).rc, 0);
   const std::string old_bytes = Slurp(d + "/old.ming"), new_bytes = Slurp(d + "/ref.ming");
@@ -136,8 +138,8 @@ TEST(CrashSteps, TrainingCheckpointsAndModelSurviveACrashAtEveryStep) {
       ASSERT_EQ(r.rc, 99) << "n=" << n << ": " << r.err;
       // The model: old or new, byte for byte.
       const std::string now = Slurp(d + "/m.ming");
-      ASSERT_TRUE(now == old_bytes || now == new_bytes) << "crash after step " << n << ": m.ming is "
-                                                        << now.size() << " bytes of neither";
+      ASSERT_TRUE(now == old_bytes || now == new_bytes)
+          << "crash after step " << n << ": m.ming is " << now.size() << " bytes of neither";
       (now == old_bytes ? o.old_seen : o.new_seen)++;
       // The checkpoint: absent before the first completed save, else whole and exactly
       // the one of the last completed save.
@@ -154,15 +156,19 @@ TEST(CrashSteps, TrainingCheckpointsAndModelSurviveACrashAtEveryStep) {
       const CliRun resumed = Ming(args + " --checkpoint ck --resume -o m.ming", d, kDeterministic);
       ASSERT_EQ(resumed.rc, 0) << "resume after a crash at step " << n << ": " << resumed.err;
       ASSERT_EQ(Slurp(d + "/m.ming"), new_bytes) << "resume after a crash at step " << n;
-      ASSERT_TRUE(TempFiles(d).empty()) << "crash at step " << n << ", resumed: " << TempFiles(d)[0];
+      ASSERT_TRUE(TempFiles(d).empty())
+          << "crash at step " << n << ", resumed: " << TempFiles(d)[0];
     }
     ASSERT_GT(o.steps, 0) << "the command never completed within " << kMaxSteps << " steps";
-    for (int e = 0; e <= kEpochs; ++e) EXPECT_GT(checkpoint_epochs[e], 0) << "no crash left checkpoint " << e;
+    for (int e = 0; e <= kEpochs; ++e)
+      EXPECT_GT(checkpoint_epochs[e], 0) << "no crash left checkpoint " << e;
     EXPECT_GT(o.old_seen, 0);
     EXPECT_GT(o.new_seen, 0);
-    std::printf("train%s: %d steps; crashes left checkpoint epochs 0..3: %d %d %d %d; model old %d, new %d\n",
-                power_loss ? " (power loss)" : "", o.steps, checkpoint_epochs[0], checkpoint_epochs[1],
-                checkpoint_epochs[2], checkpoint_epochs[3], o.old_seen, o.new_seen);
+    std::printf(
+        "train%s: %d steps; crashes left checkpoint epochs 0..3: %d %d %d %d; model old %d, new "
+        "%d\n",
+        power_loss ? " (power loss)" : "", o.steps, checkpoint_epochs[0], checkpoint_epochs[1],
+        checkpoint_epochs[2], checkpoint_epochs[3], o.old_seen, o.new_seen);
   }
 }
 

@@ -55,9 +55,12 @@ TEST(Divergence, AnOverflowingGradientStopsTheStepThatMadeIt) {
   auto r = Train(Data(256, 1e30f), {}, Options(ckpt), false, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kRuntime);
-  EXPECT_NE(r.status().message().find("training diverged at epoch 1, step 1: a gradient or weight became non-finite"),
-            std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("no checkpoint was written"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(
+                "training diverged at epoch 1, step 1: a gradient or weight became non-finite"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("no checkpoint was written"), std::string::npos)
+      << r.status().message();
   EXPECT_FALSE(Exists(ckpt));
   EXPECT_TRUE(TempFiles(dir).empty());
 }
@@ -77,8 +80,9 @@ TEST(Divergence, ANaNAfterAGoodEpochLeavesThatCheckpointUntouched) {
   auto r = Train(bad, {}, o, true, {});
   ASSERT_FALSE(r.ok());
   const std::string msg = r.status().message();
-  EXPECT_TRUE(std::regex_search(msg, std::regex("^training diverged at epoch 3, step [1-4]: loss is -?nan; "
-                                                "the checkpoint of epoch 2 is kept in .*ck\\.ming")))
+  EXPECT_TRUE(
+      std::regex_search(msg, std::regex("^training diverged at epoch 3, step [1-4]: loss is -?nan; "
+                                        "the checkpoint of epoch 2 is kept in .*ck\\.ming")))
       << msg;
   EXPECT_EQ(Slurp(ckpt), before);
   EXPECT_TRUE(InspectCheckpoint(ckpt).valid);
@@ -106,7 +110,9 @@ TEST(Divergence, WritersRefuseNonFiniteValues) {
   m.params[0] = std::numeric_limits<float>::quiet_NaN();
   Status s = SaveModel(dir + "/m.ming", m);
   EXPECT_EQ(s.code(), StatusCode::kRuntime);
-  EXPECT_NE(s.message().find("m.ming: refusing to save non-finite weights (PARM)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("m.ming: refusing to save non-finite weights (PARM)"),
+            std::string::npos)
+      << s.message();
   EXPECT_FALSE(Exists(dir + "/m.ming"));
   EXPECT_TRUE(TempFiles(dir).empty());
 }
@@ -117,16 +123,22 @@ TEST(Divergence, CliRunThatDivergesKeepsTheOldModelAndTheLastCheckpoint) {
   const std::string d = TempDir("cli");
   ASSERT_EQ(Ming("generate invitations --rows 3000 --seed 5 -o inv.csv", d).rc, 0);
   Write(d + "/d.ming", "the previous model");
-  const CliRun r = Ming("train inv.csv --label distance_km --epochs 20 --patience 0 --hidden 32,16 --threads 2 -q "
-                     "--optimizer sgd --momentum 0.99 --lr 9.9 --warmup-epochs 3 --norm none --checkpoint ck -o d.ming", d);
+  const CliRun r = Ming(
+      "train inv.csv --label distance_km --epochs 20 --patience 0 --hidden 32,16 --threads 2 -q "
+      "--optimizer sgd --momentum 0.99 --lr 9.9 --warmup-epochs 3 --norm none --checkpoint ck -o "
+      "d.ming",
+      d);
   EXPECT_EQ(r.rc, 1) << r.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("training diverged at epoch (\\d+), step (\\d+): ")))
+  ASSERT_TRUE(
+      std::regex_search(r.err, m, std::regex("training diverged at epoch (\\d+), step (\\d+): ")))
       << r.err;
   const int epoch = std::stoi(m[1].str());
   ASSERT_GE(epoch, 2) << "the run must diverge after a good checkpoint: " << r.err;
-  EXPECT_NE(r.err.find("the checkpoint of epoch " + std::to_string(epoch - 1) + " is kept in ck/checkpoint.ming"),
-            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the checkpoint of epoch " + std::to_string(epoch - 1) +
+                       " is kept in ck/checkpoint.ming"),
+            std::string::npos)
+      << r.err;
   const CheckpointCheck c = InspectCheckpoint(d + "/ck/checkpoint.ming");
   EXPECT_TRUE(c.valid) << c.error;
   EXPECT_EQ(c.epoch, epoch - 1);

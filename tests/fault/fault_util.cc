@@ -1,6 +1,7 @@
 // Process, file and checkpoint helpers for the crash and fault tests.
 #include "fault_util.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,10 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "format/container.h"
 #include "runtime/model_file.h"
@@ -48,12 +47,14 @@ class TempDirs : public testing::Environment {
   }
   std::vector<std::string> dirs;
 };
-TempDirs* const g_temp_dirs = static_cast<TempDirs*>(testing::AddGlobalTestEnvironment(new TempDirs));
+TempDirs* const g_temp_dirs =
+    static_cast<TempDirs*>(testing::AddGlobalTestEnvironment(new TempDirs));
 
 }  // namespace
 
 std::string TempDir(const std::string& name) {
-  const std::string dir = testing::TempDir() + "/ming_fault_" + std::to_string(::getpid()) + "_" + name;
+  const std::string dir =
+      testing::TempDir() + "/ming_fault_" + std::to_string(::getpid()) + "_" + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   g_temp_dirs->dirs.push_back(dir);

@@ -36,14 +36,19 @@ std::vector<LogLine> ParseLog(const std::string& text) {
 class FreezeErrors : public testing::Test {
  protected:
   void SetUp() override {
-    d_ = TempDir("errors_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+    d_ = TempDir("errors_" +
+                 std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
     ASSERT_EQ(Ming("generate invitations --rows 600 --seed 3 -o inv.csv", d_).rc, 0);
-    ASSERT_EQ(Ming("train inv.csv --label accepted --epochs 2 --hidden 16 --threads 1 -q -o a.ming", d_).rc, 0);
+    ASSERT_EQ(
+        Ming("train inv.csv --label accepted --epochs 2 --hidden 16 --threads 1 -q -o a.ming", d_)
+            .rc,
+        0);
     Write(d_ + "/f.ming", kOld);
   }
   // Runs `ming freeze` with one injected failure; checks what every failed save must do.
   CliRun FreezeWith(const std::string& fail, int err) {
-    const CliRun r = Ming("freeze a.ming -o " + d_ + "/f.ming", d_, ShimEnv("MING_SHIM_LOG=log MING_SHIM_FAIL=" + fail));
+    const CliRun r = Ming("freeze a.ming -o " + d_ + "/f.ming", d_,
+                          ShimEnv("MING_SHIM_LOG=log MING_SHIM_FAIL=" + fail));
     EXPECT_EQ(r.rc, 1) << r.err;
     EXPECT_NE(r.err.find(d_ + "/f.ming: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(std::strerror(err)), std::string::npos) << r.err;
@@ -83,7 +88,8 @@ TEST_F(FreezeErrors, FsyncFailureIsNotRetried) {
   ASSERT_LT(failed, log_.size());
   for (size_t i = failed + 1; i < log_.size(); ++i) {
     if (log_[i].path.find(".tmp.") == std::string::npos) continue;
-    EXPECT_TRUE(log_[i].op == "close" || log_[i].op == "unlink") << "after the failed fsync: " << log_[i].op;
+    EXPECT_TRUE(log_[i].op == "close" || log_[i].op == "unlink")
+        << "after the failed fsync: " << log_[i].op;
   }
   EXPECT_EQ(Count("fsync", ".tmp."), 1);
   EXPECT_EQ(Count("rename", "f.ming"), 0);
@@ -120,7 +126,8 @@ TEST_F(FreezeErrors, DirectorySyncFailureIsReported) {
   EXPECT_TRUE(TempFiles(d_).empty());
 }
 
-const std::string kTrain = "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
+const std::string kTrain =
+    "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
 const std::string kDeterministic = "SOURCE_DATE_EPOCH=1700000000 ";
 
 TEST(TrainErrors, CheckpointFsyncFailureKeepsThePreviousCheckpoint) {
@@ -130,8 +137,8 @@ TEST(TrainErrors, CheckpointFsyncFailureKeepsThePreviousCheckpoint) {
   Write(d + "/m.ming", "old model");
   // The second checkpoint's fsync fails.
   const CliRun r = Ming(kTrain + " --checkpoint ck -o m.ming", d,
-                     kDeterministic + ShimEnv("MING_SHIM_LOG=log MING_SHIM_FAIL=fsync:" + std::to_string(EIO) +
-                                              ":checkpoint.ming.tmp.:2"));
+                        kDeterministic + ShimEnv("MING_SHIM_LOG=log MING_SHIM_FAIL=fsync:" +
+                                                 std::to_string(EIO) + ":checkpoint.ming.tmp.:2"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("ck/checkpoint.ming: cannot save: syncing"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << r.err;
@@ -141,7 +148,8 @@ TEST(TrainErrors, CheckpointFsyncFailureKeepsThePreviousCheckpoint) {
   EXPECT_EQ(Slurp(d + "/m.ming"), "old model");
   EXPECT_TRUE(TempFiles(d).empty());
   int fsyncs = 0;
-  for (const auto& l : ParseLog(Slurp(d + "/log"))) fsyncs += l.op == "fsync" && l.path.find("checkpoint.ming.tmp.") != std::string::npos;
+  for (const auto& l : ParseLog(Slurp(d + "/log")))
+    fsyncs += l.op == "fsync" && l.path.find("checkpoint.ming.tmp.") != std::string::npos;
   EXPECT_EQ(fsyncs, 2) << "one good save, one failed fsync, no retry";
   // Once the disk is healthy again, --resume finishes the run exactly.
   ASSERT_EQ(Ming(kTrain + " --checkpoint ck --resume -o m.ming", d, kDeterministic).rc, 0);
@@ -153,8 +161,9 @@ TEST(TrainErrors, DiskFullOnTheModelKeepsTheOldModel) {
   ASSERT_EQ(Ming("generate invitations --rows 600 --seed 3 -o inv.csv", d).rc, 0);
   ASSERT_EQ(Ming(kTrain + " -o ref.ming", d, kDeterministic).rc, 0);
   Write(d + "/m.ming", "old model");
-  const CliRun r = Ming(kTrain + " --checkpoint ck -o m.ming", d,
-                     kDeterministic + ShimEnv("MING_SHIM_FAIL=write:" + std::to_string(ENOSPC) + ":m.ming.tmp."));
+  const CliRun r = Ming(
+      kTrain + " --checkpoint ck -o m.ming", d,
+      kDeterministic + ShimEnv("MING_SHIM_FAIL=write:" + std::to_string(ENOSPC) + ":m.ming.tmp."));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("m.ming: cannot save: writing"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
@@ -191,8 +200,10 @@ TEST(TmpfsFull, CheckpointThatDoesNotFitKeepsThePreviousOne) {
   ASSERT_EQ(Ming("generate invitations --rows 600 --seed 3 -o inv.csv", d).rc, 0);
   // A checkpoint of this network is ~37 KB: the first fits in 64 KiB, the second's temp
   // file beside it does not.
-  const CliRun r = Ming("train inv.csv --label accepted --epochs 3 --patience 0 --hidden 32,16 --threads 1 -q "
-                     "--checkpoint small -o m.ming", d);
+  const CliRun r = Ming(
+      "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 32,16 --threads 1 -q "
+      "--checkpoint small -o m.ming",
+      d);
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("small/checkpoint.ming: cannot save: writing"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
@@ -208,11 +219,16 @@ TEST(TmpfsFull, ModelThatDoesNotFitKeepsTheOldModel) {
   Tmpfs fs(d + "/small");
   if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << fs.error();
   ASSERT_EQ(Ming("generate invitations --rows 600 --seed 3 -o inv.csv", d).rc, 0);
-  ASSERT_EQ(Ming("train inv.csv --label accepted --epochs 1 --hidden 8 --threads 1 -q -o small/m.ming", d).rc, 0);
+  ASSERT_EQ(
+      Ming("train inv.csv --label accepted --epochs 1 --hidden 8 --threads 1 -q -o small/m.ming", d)
+          .rc,
+      0);
   const std::string old_bytes = Slurp(d + "/small/m.ming");
   // Fill all but 8 KiB, then save a ~16 KB model over the old one.
-  Write(d + "/small/filler", std::string(64 * 1024 - 8 * 1024 - ((old_bytes.size() + 4095) / 4096) * 4096, 'x'));
-  const CliRun r = Ming("train inv.csv --label accepted --epochs 1 --hidden 32,16 --threads 1 -q -o small/m.ming", d);
+  Write(d + "/small/filler",
+        std::string(64 * 1024 - 8 * 1024 - ((old_bytes.size() + 4095) / 4096) * 4096, 'x'));
+  const CliRun r = Ming(
+      "train inv.csv --label accepted --epochs 1 --hidden 32,16 --threads 1 -q -o small/m.ming", d);
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("small/m.ming: cannot save: writing"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;

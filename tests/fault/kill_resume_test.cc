@@ -3,8 +3,8 @@
 // before the first save) or one that verifies, the resumed run starts from the epoch after
 // it, and ends bit-identical (whole model file, SOURCE_DATE_EPOCH set) to an uninterrupted
 // run. 50 kills; 12 in the sanitizer build; MING_FAULT_KILLS overrides.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,10 +14,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "fault_util.h"
 
@@ -26,9 +25,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kTrain = {"train", "inv.csv", "--label", "accepted", "--epochs", "30",
-                                         "--patience", "0", "--hidden", "32,16", "--threads", "2", "-q"};
-const std::string kArgs = "train inv.csv --label accepted --epochs 30 --patience 0 --hidden 32,16 --threads 2";
+const std::vector<std::string> kTrain = {
+    "train", "inv.csv",  "--label", "accepted",  "--epochs", "30", "--patience",
+    "0",     "--hidden", "32,16",   "--threads", "2",        "-q"};
+const std::string kArgs =
+    "train inv.csv --label accepted --epochs 30 --patience 0 --hidden 32,16 --threads 2";
 
 // Starts `ming train ... --checkpoint ck -o m.ming` in `dir` as a direct child (so that its
 // pid is ming's own), with SOURCE_DATE_EPOCH set and output discarded.
@@ -80,7 +81,8 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
     const auto t0 = Clock::now();
     const pid_t full = Start(d + "/full");
     ASSERT_EQ(::waitpid(full, &status, 0), full);
-    run_us = std::min<int64_t>(run_us, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+    run_us = std::min<int64_t>(
+        run_us, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   const std::string reference = Slurp(d + "/full/m.ming");
@@ -95,7 +97,8 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
     const std::string k = d + "/k" + std::to_string(i);
     std::filesystem::create_directories(k);
     std::filesystem::copy_file(d + "/inv.csv", k + "/inv.csv");
-    const auto at = std::chrono::microseconds(static_cast<int64_t>(rng() % static_cast<uint64_t>(run_us)));
+    const auto at =
+        std::chrono::microseconds(static_cast<int64_t>(rng() % static_cast<uint64_t>(run_us)));
     const pid_t pid = Start(k);
     std::this_thread::sleep_for(at);
     if (::waitpid(pid, &status, WNOHANG) == pid) {
@@ -112,23 +115,28 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
       ++no_checkpoint;
     }
     temps_left += static_cast<int>(TempFiles(k).size());
-    const CliRun r = Ming(kArgs + " --json --checkpoint ck --resume -o m.ming", k, "SOURCE_DATE_EPOCH=1700000000");
+    const CliRun r = Ming(kArgs + " --json --checkpoint ck --resume -o m.ming", k,
+                          "SOURCE_DATE_EPOCH=1700000000");
     ASSERT_EQ(r.rc, 0) << "kill " << i << ": " << r.err;
     const int first = FirstEpoch(r.out);
     if (c.exists) {
-      EXPECT_EQ(first, c.epoch < 30 ? c.epoch + 1 : 0) << "kill " << i << ": resumed from the wrong epoch";
+      EXPECT_EQ(first, c.epoch < 30 ? c.epoch + 1 : 0)
+          << "kill " << i << ": resumed from the wrong epoch";
       resumed_mid_run += c.epoch < 30;
     } else {
       EXPECT_EQ(first, 1) << "kill " << i;
     }
     ASSERT_EQ(Slurp(k + "/m.ming"), reference) << "kill " << i << " at " << at.count() << " us";
-    EXPECT_TRUE(TempFiles(k).empty()) << "kill " << i << ": the resumed run left " << TempFiles(k)[0];
+    EXPECT_TRUE(TempFiles(k).empty())
+        << "kill " << i << ": the resumed run left " << TempFiles(k)[0];
     std::filesystem::remove_all(k);
   }
-  std::printf("run %.2f s; %d kill -9s: %d before the first checkpoint, %d resumed mid-run; %d moments "
-              "fell after the run had finished; %d temp files left by kills (all removed by the resumed run)\n",
-              static_cast<double>(run_us) / 1e6, killed, no_checkpoint, resumed_mid_run, finished_before_kill,
-              temps_left);
+  std::printf(
+      "run %.2f s; %d kill -9s: %d before the first checkpoint, %d resumed mid-run; %d moments "
+      "fell after the run had finished; %d temp files left by kills (all removed by the resumed "
+      "run)\n",
+      static_cast<double>(run_us) / 1e6, killed, no_checkpoint, resumed_mid_run,
+      finished_before_kill, temps_left);
   RecordProperty("kills", killed);
   RecordProperty("resumed_mid_run", resumed_mid_run);
   EXPECT_EQ(killed, kills);

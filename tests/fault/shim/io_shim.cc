@@ -35,8 +35,8 @@ long g_step = 0;
 long g_crash_at = -1;
 bool g_power_loss = false;
 int g_log_fd = -1;
-char g_fd_path[kMaxFd][kPath];    // the path each open fd was opened with
-char g_dirty[kMaxDirty][kPath];   // files with data not yet fsynced ("" = free slot)
+char g_fd_path[kMaxFd][kPath];   // the path each open fd was opened with
+char g_dirty[kMaxDirty][kPath];  // files with data not yet fsynced ("" = free slot)
 
 struct Failure {
   char op[16] = "";
@@ -63,9 +63,7 @@ using Renameat2Fn = int (*)(int, const char*, int, const char*, unsigned);
 using UnlinkFn = int (*)(const char*);
 using UnlinkatFn = int (*)(int, const char*, int);
 
-void Copy(char* dst, const char* src) {
-  snprintf(dst, kPath, "%s", src ? src : "");
-}
+void Copy(char* dst, const char* src) { snprintf(dst, kPath, "%s", src ? src : ""); }
 
 const char* FdPath(int fd) { return fd >= 0 && fd < kMaxFd ? g_fd_path[fd] : ""; }
 
@@ -73,7 +71,8 @@ __attribute__((constructor)) void Init() {
   if (const char* s = getenv("MING_SHIM_CRASH_AT")) g_crash_at = atol(s);
   if (const char* s = getenv("MING_SHIM_POWER_LOSS")) g_power_loss = s[0] == '1';
   if (const char* s = getenv("MING_SHIM_LOG")) {
-    g_log_fd = Real<OpenatFn>("openat")(AT_FDCWD, s, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    g_log_fd =
+        Real<OpenatFn>("openat")(AT_FDCWD, s, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   if (const char* s = getenv("MING_SHIM_FAIL")) {
     char buf[kPath + 64];
@@ -167,7 +166,9 @@ int DoOpen(const char* op, int dirfd, const char* path, int flags, mode_t mode) 
 }
 
 mode_t ModeArg(int flags, va_list ap) {
-  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? static_cast<mode_t>(va_arg(ap, int)) : 0;
+  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE
+             ? static_cast<mode_t>(va_arg(ap, int))
+             : 0;
 }
 
 template <class F>
@@ -296,19 +297,25 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t off) {
   return DoWrite("write", fd, [&](int f) { return Real<PwriteFn>("pwrite")(f, buf, count, off); });
 }
 
-ssize_t pwrite64(int fd, const void* buf, size_t count, off_t off) { return pwrite(fd, buf, count, off); }
+ssize_t pwrite64(int fd, const void* buf, size_t count, off_t off) {
+  return pwrite(fd, buf, count, off);
+}
 
 ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
   return DoWrite("write", fd, [&](int f) { return Real<WritevFn>("writev")(f, iov, iovcnt); });
 }
 
-int fsync(int fd) { return DoFdOp("fsync", fd, [](int f) { return Real<FdFn>("fsync")(f); }); }
+int fsync(int fd) {
+  return DoFdOp("fsync", fd, [](int f) { return Real<FdFn>("fsync")(f); });
+}
 
 int fdatasync(int fd) {
   return DoFdOp("fdatasync", fd, [](int f) { return Real<FdFn>("fdatasync")(f); });
 }
 
-int close(int fd) { return DoFdOp("close", fd, [](int f) { return Real<FdFn>("close")(f); }); }
+int close(int fd) {
+  return DoFdOp("close", fd, [](int f) { return Real<FdFn>("close")(f); });
+}
 
 int ftruncate(int fd, off_t len) {
   return DoFdOp("ftruncate", fd, [&](int f) {
@@ -325,7 +332,8 @@ int rename(const char* from, const char* to) {
 }
 
 int renameat(int d1, const char* from, int d2, const char* to) {
-  return DoRename("rename", from, to, [&] { return Real<RenameatFn>("renameat")(d1, from, d2, to); });
+  return DoRename("rename", from, to,
+                  [&] { return Real<RenameatFn>("renameat")(d1, from, d2, to); });
 }
 
 int renameat2(int d1, const char* from, int d2, const char* to, unsigned flags) {
