@@ -1,6 +1,8 @@
 // Model file: container sections META/PARM/BUFS, with every cross-check done on load.
 #include "runtime/model_file.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <map>
@@ -53,7 +55,32 @@ std::string SerializeModel(const ModelData& m) {
   return SerializeContainer(c);
 }
 
+namespace {
+
+// The name of the first non-finite weight array ("" when all are finite): a model that
+// LoadModel would refuse is never written.
+std::string FirstNonFinite(const ModelData& m) {
+  auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  if (!finite(m.params)) return "PARM";
+  if (!finite(m.buffers)) return "BUFS";
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const FrozenLayer& L = m.layers[l];
+    if (!finite(L.DenseWeights()) || !finite(L.b) || !finite(L.gamma) || !finite(L.beta)) {
+      return "layer " + std::to_string(l);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 Status SaveModel(const std::string& path, const ModelData& m) {
+  const std::string bad = FirstNonFinite(m);
+  if (!bad.empty()) {
+    return Status::Runtime(path + ": refusing to save non-finite weights (" + bad + ")");
+  }
   return WriteFileAtomic(path, SerializeModel(m));
 }
 

@@ -56,8 +56,17 @@ Status Floats(const Container& c, const char* tag, std::vector<float>* out, size
 }  // namespace
 
 Status WriteCheckpoint(const std::string& path, const TrainOptions& opts, const TrainState& st) {
-  for (float p : st.params)
-    if (!std::isfinite(p)) return Status::Runtime("refusing to checkpoint non-finite weights");
+  const std::pair<const char*, const std::vector<float>*> arrays[] = {
+      {"PARM", &st.params}, {"BUFS", &st.buffers}, {"OPTM", &st.m},
+      {"OPTV", &st.v},      {"BEST", &st.best_params}, {"BBUF", &st.best_buffers}};
+  for (const auto& [tag, values] : arrays) {
+    for (float x : *values) {
+      if (!std::isfinite(x)) {
+        return Status::Runtime(path + ": refusing to checkpoint non-finite values (section " +
+                               tag + ")");
+      }
+    }
+  }
   json state = {{"fingerprint", TrainingFingerprint(opts)}, {"step", st.step},
                 {"epoch", st.epoch},  {"best_epoch", st.best_epoch},
                 {"best_val_loss", st.best_val_loss}, {"bad_epochs", st.bad_epochs},

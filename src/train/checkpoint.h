@@ -1,6 +1,6 @@
 // Training checkpoints: everything needed to continue a run exactly where it stopped.
 // Written atomically (a crash leaves the previous checkpoint whole) as a ming container of
-// kind kCheckpoint; the weights sections are checked for finiteness before writing.
+// kind kCheckpoint; every float section is checked for finiteness before writing.
 // Thread-safety: plain functions.
 #pragma once
 

@@ -84,7 +84,10 @@ class Loop {
   Status RunEpoch(int epoch);
   // Forward/backward of one batch; returns the weighted loss sum, sets *weight_sum.
   double Step(int epoch, int64_t step, const int64_t* rows, int B, double* weight_sum);
-  void ReduceAndUpdate(float lr);
+  // Returns false when the reduced gradient, a weight or an optimiser moment is non-finite.
+  bool ReduceAndUpdate(float lr);
+  // The error for a non-finite loss or state found at (epoch, 1-based step).
+  Status Diverged(int epoch, int64_t step, const std::string& what) const;
   // Zeroes params and optimiser moments in [b, e) where keep_ is 0 (no-op without a mask).
   void ApplyKeep(int64_t b, int64_t e);
   Status EndEpoch(int epoch, double train_loss, double seconds);
@@ -102,6 +105,7 @@ class Loop {
   ScheduleConfig sched_;
   int64_t batch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
   std::vector<double> partial_;
+  std::vector<uint8_t> block_bad_;  // per parameter block: a non-finite value seen this step
   bool stop_ = false;
 };
 
@@ -156,18 +160,31 @@ double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B, double* w
   return loss;
 }
 
-void Loop::ReduceAndUpdate(float lr) {
+bool AllFinite(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) return false;
+  return true;
+}
+
+bool Loop::ReduceAndUpdate(float lr) {
   const int K = static_cast<int>(shards_.size());
   const int64_t n = layout_.num_params();
   const int blocks = static_cast<int>((n + kParamBlock - 1) / kParamBlock);
   float* g0 = shards_[0]->grads.data();
   const bool clip = opts_.optim.clip_norm > 0;
   partial_.assign(static_cast<size_t>(blocks), 0.0);
+  block_bad_.assign(static_cast<size_t>(blocks), 0);
   const int64_t step = st_.step + 1;
-  auto apply = [&](int64_t b, int64_t e) {
+  // Checked right after each update, so that a non-finite gradient (even with a finite
+  // loss) stops training in the step that produced it, before any checkpoint sees it.
+  auto apply = [&](int t, int64_t b, int64_t e) {
     optimizer_step(opts_.optim, lr, step, st_.params.data(), g0, st_.m.data(), st_.v.data(),
                    decay_mask_.data(), b, e);
     ApplyKeep(b, e);
+    const size_t i = static_cast<size_t>(b);
+    block_bad_[static_cast<size_t>(t)] =
+        !(AllFinite(g0 + b, e - b) && AllFinite(&st_.params[i], e - b) &&
+          AllFinite(&st_.m[i], e - b) && AllFinite(&st_.v[i], e - b));
   };
   auto block = [&](int t, int64_t* b, int64_t* e) {
     *b = t * kParamBlock;
@@ -185,7 +202,7 @@ void Loop::ReduceAndUpdate(float lr) {
       for (int64_t i = b; i < e; ++i) acc += static_cast<double>(g0[i]) * g0[i];
       partial_[static_cast<size_t>(t)] = acc;
     } else {
-      apply(b, e);
+      apply(t, b, e);
     }
   });
   if (clip) {
@@ -196,10 +213,22 @@ void Loop::ReduceAndUpdate(float lr) {
       int64_t b, e;
       block(t, &b, &e);
       clip_grad_norm(g0 + b, e - b, norm, opts_.optim.clip_norm);
-      apply(b, e);
+      apply(t, b, e);
     });
   }
   st_.step = step;
+  return std::find(block_bad_.begin(), block_bad_.end(), 1) == block_bad_.end();
+}
+
+Status Loop::Diverged(int epoch, int64_t step, const std::string& what) const {
+  std::string msg = "training diverged at epoch " + std::to_string(epoch) + ", step " +
+                    std::to_string(step) + ": " + what;
+  if (!opts_.checkpoint_path.empty()) {
+    msg += st_.epoch > 0 ? "; the checkpoint of epoch " + std::to_string(st_.epoch) +
+                               " is kept in " + opts_.checkpoint_path
+                         : "; no checkpoint was written";
+  }
+  return Status::Runtime(msg + "; no model was written");
 }
 
 void Loop::ApplyKeep(int64_t b, int64_t e) {
@@ -232,18 +261,18 @@ Status Loop::RunEpoch(int epoch) {
     const float lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
     double batch_weight = 0;
     const double loss = Step(epoch, s, perm.data() + begin, B, &batch_weight);
-    if (!std::isfinite(loss)) {
-      return Status::Runtime("training diverged at epoch " + std::to_string(epoch) + ", step " +
-                             std::to_string(s + 1) + ": loss is " + std::to_string(loss) +
-                             (opts_.checkpoint_path.empty()
-                                  ? std::string()
-                                  : "; the last good checkpoint is kept in " + opts_.checkpoint_path));
+    if (!std::isfinite(loss)) return Diverged(epoch, s + 1, "loss is " + std::to_string(loss));
+    if (!ReduceAndUpdate(lr)) {
+      return Diverged(epoch, s + 1, "a gradient or weight became non-finite (loss " +
+                                        std::to_string(loss / batch_weight) + ")");
     }
-    ReduceAndUpdate(lr);
     live.clear();
     for (auto& sh : shards_)
       if (sh->rows > 0) live.push_back(&sh->ws);
     update_running_stats(layout_, st_.buffers.data(), live.data(), static_cast<int>(live.size()));
+    if (!AllFinite(st_.buffers.data(), static_cast<int64_t>(st_.buffers.size()))) {
+      return Diverged(epoch, s + 1, "a batch-norm running statistic became non-finite");
+    }
     loss_sum += loss;
     weight_sum += batch_weight;
     const auto now = Clock::now();
@@ -257,12 +286,6 @@ Status Loop::RunEpoch(int epoch) {
 }
 
 Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
-  for (float p : st_.params) {
-    if (!std::isfinite(p)) {
-      return Status::Runtime("training diverged at epoch " + std::to_string(epoch) +
-                             ": a weight became non-finite");
-    }
-  }
   EpochReport rep;
   rep.epoch = epoch;
   rep.epochs = opts_.epochs;

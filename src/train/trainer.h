@@ -90,8 +90,9 @@ struct TrainResult {
 };
 
 // Trains on `train`, validating on `val` (val.rows may be 0: then the last epoch is kept).
-// Errors: invalid configuration (InvalidInput); a non-finite loss (Runtime, naming epoch and
-// step; the checkpoint of the last good epoch is left in place); checkpoint I/O (IoError).
+// Errors: invalid configuration (InvalidInput); a non-finite loss, gradient, weight, optimiser
+// moment or running statistic, checked every step (Runtime, naming epoch and step; the
+// checkpoint of the last good epoch is left in place); checkpoint I/O (IoError).
 // If opts.checkpoint_path names an existing checkpoint and `resume` is set, training
 // continues from it (its options must match: a mismatch is InvalidInput).
 Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainOptions& opts,

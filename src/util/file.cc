@@ -1,7 +1,10 @@
 // POSIX file helpers: read whole files, write atomically (temp + fsync + rename + dir fsync).
+// The I/O steps of a save and what a crash after each leaves are tested in tests/fault/.
 #include "util/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +22,41 @@ std::string DirOf(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+std::string BaseOf(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Removes "<name>.tmp.<pid>" siblings of `path` left by writers that died mid-save (kill -9,
+// power loss), so that crashes do not pile up temporary files. A temp file whose pid is alive
+// (or cannot be probed) may belong to a save in progress and is left alone.
+void RemoveStaleTemps(const std::string& path) {
+  const std::string prefix = BaseOf(path) + ".tmp.";
+  DIR* dir = ::opendir(DirOf(path).c_str());
+  if (dir == nullptr) return;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(std::string(digits)));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    ::unlinkat(::dirfd(dir), e->d_name, 0);
+  }
+  ::closedir(dir);
+}
+
+// The error of a failed save: names the destination, the step and the system's reason, and
+// removes the temporary file (the destination still holds its previous contents).
+Status SaveFailed(const std::string& path, const std::string& tmp, const char* step) {
+  const std::string msg = path + ": cannot save: " + step + " " + tmp + " failed: " + Errno();
+  ::unlink(tmp.c_str());
+  return Status::IoError(msg);
 }
 
 }  // namespace
@@ -61,42 +99,48 @@ Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
+  RemoveStaleTemps(path);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError(tmp + ": cannot create: " + Errno());
+  if (fd < 0) {
+    return Status::IoError(path + ": cannot save: creating " + tmp + " failed: " + Errno());
+  }
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string msg = tmp + ": write failed: " + Errno();
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      const int err = errno;
       ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::IoError(msg);
+      errno = err;
+      return SaveFailed(path, tmp, "writing");
     }
     done += static_cast<size_t>(n);
   }
+  // An fsync failure is final: the kernel may have dropped the dirty pages and cleared the
+  // error, so a second fsync could report success for lost data. Abandon the file instead.
   if (::fsync(fd) != 0) {
-    std::string msg = tmp + ": fsync failed: " + Errno();
+    const int err = errno;
     ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::IoError(msg);
+    errno = err;
+    return SaveFailed(path, tmp, "syncing");
   }
-  if (::close(fd) != 0) {
-    std::string msg = tmp + ": close failed: " + Errno();
-    ::unlink(tmp.c_str());
-    return Status::IoError(msg);
+  if (::close(fd) != 0) return SaveFailed(path, tmp, "closing");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return SaveFailed(path, tmp, "renaming");
+  // The new contents are in place; syncing the directory makes the rename itself durable.
+  const std::string dir = DirOf(path);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    return Status::IoError(path + ": written, but opening its directory to sync it failed: " +
+                           Errno());
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string msg = path + ": rename failed: " + Errno();
-    ::unlink(tmp.c_str());
-    return Status::IoError(msg);
-  }
-  int dfd = ::open(DirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
+  if (::fsync(dfd) != 0 && errno != EINVAL) {  // EINVAL: the file system cannot sync directories
+    const std::string msg = path + ": written, but syncing its directory failed: " + Errno();
     ::close(dfd);
+    return Status::IoError(msg);
   }
+  ::close(dfd);
   return Status::Ok();
 }
 

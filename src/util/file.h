@@ -16,6 +16,13 @@ namespace ming {
 // larger than `max_bytes` (so /dev/zero cannot make us read forever).
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = uint64_t{1} << 36);
 
+// Replaces `path` with `bytes`: open "<path>.tmp.<pid>", write, fsync, close, rename over
+// `path`, open the directory, fsync it, close. Before that it removes "<path>.tmp.<pid>" files
+// whose process is gone (left by a crash mid-save; readers never look at them).
+// Errors (IoError) name `path`, the failed step and strerror(errno). A failure before the
+// rename removes the temp file and leaves `path` as it was; nothing is retried (after a
+// failed fsync the data may be lost, so the temp file is abandoned). A failed directory
+// sync is reported too ("written, but ..."): then `path` holds the new bytes, not yet durable.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
 
 // Creates a directory (and parents) if missing.
