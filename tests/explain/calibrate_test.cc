@@ -16,8 +16,8 @@ namespace ming {
 namespace {
 
 nlohmann::json LoadFixture() {
-  const std::string here = __FILE__;
-  const std::string path = here.substr(0, here.rfind('/')) + "/fixtures/sklearn_explain.json";
+  const std::string here = MING_TEST_SOURCE_DIR "/explain/";  // absolute, whatever the build
+  const std::string path = here + "fixtures/sklearn_explain.json";
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << path;
   return nlohmann::json::parse(in);

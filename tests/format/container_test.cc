@@ -111,8 +111,8 @@ TEST(ContainerRoundTrip, SerialisingBadTagsIsAnInternalError) {
 // version): MING_WRITE_GOLDEN=1 ./format_test --gtest_filter='ContainerGolden.*'
 
 std::string GoldenPath() {
-  const std::string here = __FILE__;
-  return here.substr(0, here.rfind('/')) + "/golden/v1_model.ming";
+  const std::string here = MING_TEST_SOURCE_DIR "/format/";  // absolute, whatever the build
+  return here + "golden/v1_model.ming";
 }
 
 Container GoldenContainer() {

@@ -15,8 +15,8 @@ namespace {
 constexpr double kTol = 1e-6;
 
 std::string FixturePath() {
-  const std::string here = __FILE__;
-  return here.substr(0, here.rfind('/')) + "/fixtures/sklearn_metrics.json";
+  const std::string here = MING_TEST_SOURCE_DIR "/train/";  // absolute, whatever the build
+  return here + "fixtures/sklearn_metrics.json";
 }
 
 nlohmann::json LoadFixture() {
