@@ -2,11 +2,11 @@
 """Writes the seed corpora of the server fuzz targets (fuzz/corpus/{http,oip_json,
 repo_resolver}/), deterministically: valid requests of every endpoint, binary-extension and
 explain requests, v1 rows bodies, admin requests, chunked and pipelined requests, and
-operation lists for the repository resolver. Run from anywhere; rewrites those folders.
+operation lists for the repository resolver. Run from anywhere; (re)writes its named seeds
+and leaves the hash-named units that libFuzzer's -merge added next to them.
 The input layouts are documented at the top of each fuzz/<name>_fuzz.cc."""
 import json
 import os
-import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -137,8 +137,6 @@ def repo_resolver():
 
 
 if __name__ == "__main__":
-    for t in ("http", "oip_json", "repo_resolver"):
-        shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
     oip_json()
     http()
     repo_resolver()

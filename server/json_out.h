@@ -4,10 +4,12 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace ming::server::json {
 
@@ -59,8 +61,15 @@ inline void String(std::string& o, std::string_view s) {
   o += '"';
 }
 
+// Appends v; a NaN or infinity (which JSON cannot express) as null.
 template <class T>
 inline void Number(std::string& o, T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) {
+      o += "null";
+      return;
+    }
+  }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   o.append(buf, r.ptr);

@@ -1,9 +1,11 @@
 // The response JSON writer: strings are escaped, and bytes that are not valid UTF-8 (a URL
 // path or a binary BYTES cell echoed in an error message) become U+FFFD, so every body
-// parses as JSON. Found by the repo_resolver fuzz target (a model name "\xf5\xff...").
+// parses as JSON; NaN and infinity are written as null. Found by the repo_resolver fuzz
+// target (a model name "\xf5\xff...") and oip_json (a NaN probability).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 
 #include "server/json_out.h"
@@ -33,6 +35,16 @@ TEST(JsonOut, ReplacesInvalidUtf8) {
     EXPECT_NE(q.find("\\ufffd"), std::string::npos) << q;
   }
   EXPECT_EQ(Quoted("ok\xc3("), "\"ok\\ufffd(\"");
+}
+
+TEST(JsonOut, NonFiniteNumbersAreNull) {
+  std::string o;
+  json::Number(o, std::numeric_limits<float>::quiet_NaN());
+  o += ',';
+  json::Number(o, -std::numeric_limits<double>::infinity());
+  o += ',';
+  json::Number(o, 0.5f);
+  EXPECT_EQ(o, "null,null,0.5");
 }
 
 }  // namespace
