@@ -234,6 +234,7 @@ int ModelStore::Apply(const std::vector<FileInfo>& files, const std::string& onl
       continue;
     }
     failed_.erase(f.path);
+    logged_.erase(f.path);  // refused again later: log again
     auto sm = std::make_shared<ServedModel>();
     sm->name = f.name;
     sm->version = f.version;
