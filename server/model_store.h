@@ -3,11 +3,17 @@
 // the model it started with while a reload swaps in a new one. Poll() rescans the files
 // and (re)loads what is new or changed; a file that fails to load is reported in State and
 // the previously loaded version keeps serving.
+// The repository is a trust boundary: a NAME, VERSION or model.ming that resolves outside it
+// (through a symbolic link), a model file with more than one hard link, or a path that does
+// not resolve (dangling link, loop) is refused, logged, and reported in States() with the
+// reason; the file is opened without following links after the check, and the opened file
+// is checked to be inside the repository (see docs/decisions.md).
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +38,9 @@ struct ServedModel {
 struct ModelVersions {
   std::map<int64_t, std::shared_ptr<const ServedModel>> versions;
   std::string error;  // the last load failure, if any
+  // Paths refused by the repository checks at the last scan: version ("" = the NAME
+  // itself) -> reason.
+  std::map<std::string, std::string> refused;
 };
 
 // Load state of one model version (or of a name whose load failed), for index and metrics.
@@ -43,6 +52,12 @@ struct ModelState {
 
 // A name that may be used as a path component: [A-Za-z0-9_.-], 1..128 chars, not . or ..
 bool ValidModelName(std::string_view s);
+// A version directory name: a decimal number without sign or leading zeros, < 10^18
+// ("7", not "07" or "+7", so that one number has one directory).
+bool ValidVersion(std::string_view s, int64_t* v);
+
+// Where the store reports refused paths (default: a line on stderr).
+using StoreLog = std::function<void(const std::string&)>;
 
 class ModelStore {
  public:
@@ -68,16 +83,26 @@ class ModelStore {
   std::vector<ModelState> States() const;
   bool AllReady() const;
   bool is_repository() const { return !dir_.empty(); }
+  // Replaces the log for refused paths (before Open*; not thread-safe against them).
+  void set_log(StoreLog log) { log_ = std::move(log); }
 
  private:
   struct FileInfo {
     std::string name, version, path;
-    int64_t mtime_ns, size;
+    int64_t mtime_ns = 0, size = 0;
+    std::string real;     // the resolved path, opened to load
+    std::string refused;  // why the repository checks refuse this path ("" = allowed)
   };
   std::vector<FileInfo> Scan(const std::string& only_name) const;
+  void ScanName(const std::string& name, std::vector<FileInfo>& out) const;
+  std::string Refusal(const std::string& path, const char* what) const;
+  Result<std::shared_ptr<const Model>> LoadChecked(const FileInfo& f) const;
   int Apply(const std::vector<FileInfo>& files, const std::string& only_name, bool force);
 
   std::string dir_, file_;
+  std::string root_;  // realpath(dir_)
+  StoreLog log_;
+  std::map<std::string, std::string> logged_;  // path -> refusal reason last logged
   std::set<std::string> unloaded_;  // admin-unloaded names, skipped by Poll
   std::map<std::string, std::pair<int64_t, int64_t>> failed_;  // path -> stamp that failed
   mutable std::mutex mu_;           // serialises writers

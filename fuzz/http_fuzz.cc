@@ -1,0 +1,190 @@
+// Fuzz target: raw HTTP request bytes through the real server (libmicrohttpd edge, Router,
+// a repository with one tiny model "tiny", admin token "t"), started once on a loopback
+// port. Per input: the first byte gives up to 3 split points (2 bytes each), the rest (at
+// most 4 KiB) is the byte stream. It is sent on a fresh connection in pieces at those points
+// (a short pause between them), then the write side is shut down (the server answers every
+// complete request in the stream, then closes) and the answer is read (until 30 ms of
+// silence after it; if the two answers differ, both are redone reading until the close). The same bytes
+// are then sent unsplit. Properties: the same status lines in both answers (a request split
+// at any points must parse the same), the server answers or closes within 6 s (its inactivity timeout is 1 s), and a single
+// JSON answer's body is valid JSON. Admin requests change the store, so "tiny" is reloaded
+// before each send to give both the same state.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz_input.h"
+#include "server/http_server.h"
+#include "server/model_store.h"
+#include "server/router.h"
+#include "server_fixture.h"
+
+namespace {
+
+using namespace ming;
+using namespace ming::server;
+
+struct Server {
+  ModelStore store;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<HttpServer> http;
+};
+
+Server& S() {
+  static Server* s = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    auto* x = new Server;
+    const std::string repo = fuzz::FuzzTempDir("ming_http_fuzz");
+    std::filesystem::create_directories(repo + "/tiny/1");
+    if (!SaveModel(repo + "/tiny/1/model.ming", fuzz::TinyModelData()).ok()) std::abort();
+    if (!x->store.OpenRepository(repo).ok()) std::abort();
+    RouterOptions ro;
+    ro.admin_token = "t";
+    ro.max_rows = 64;
+    x->router = std::make_unique<Router>(x->store, ro);
+    HttpOptions ho;
+    ho.port = 0;
+    ho.threads = 1;
+    ho.max_body = 64 << 10;
+    // A keep-alive connection half-closed right after its request is sometimes held until
+    // this inactivity timeout instead of closed at once (docs/reliability.md): keep it short.
+    ho.timeout_s = 1;
+    x->http = std::make_unique<HttpServer>(ho, x->router.get());
+    x->router->set_http(x->http.get());
+    if (!x->http->Start().ok()) std::abort();
+    return x;
+  }();
+  return *s;
+}
+
+// Sends `bytes` in pieces ending at `cuts`, shuts down writing and returns all that comes
+// back ("" when the server closed without answering).
+// Impatient: stop once something came back and then nothing for 30 ms (a keep-alive
+// connection may linger until the server's timeout); patient: read until the server closes.
+std::string Exchange(std::string_view bytes, const std::vector<size_t>& cuts, bool patient) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) std::abort();
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const linger lg{1, 0};  // close with RST: no TIME_WAIT pile-up over millions of runs
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(S().http->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) std::abort();
+  size_t at = 0;
+  for (size_t k = 0; k <= cuts.size(); ++k) {
+    const size_t end = k < cuts.size() ? cuts[k] : bytes.size();
+    while (at < end) {
+      const ssize_t n = ::send(fd, bytes.data() + at, end - at, MSG_NOSIGNAL);
+      if (n <= 0) break;  // the server closed early (it may refuse a request before its end)
+      at += static_cast<size_t>(n);
+    }
+    if (k < cuts.size()) ::usleep(100);  // let the server read this piece on its own
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string in;
+  char buf[16384];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, patient ? 100 : 30) == 0) {
+      if (!patient && !in.empty()) break;
+      if (std::chrono::steady_clock::now() > deadline) __builtin_trap();  // the server hangs
+      continue;
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return in;
+}
+
+// The status codes of every response in the answer, in order: each "HTTP/1.x NNN " (a
+// response's body need not end in a newline, so the next status line may follow any byte;
+// a body echoing such text does so in both answers alike).
+std::vector<int> Statuses(const std::string& answer) {
+  std::vector<int> out;
+  for (size_t p = 0; (p = answer.find("HTTP/1.", p)) != std::string::npos; p += 7) {
+    if (p + 13 > answer.size() || answer[p + 8] != ' ' || answer[p + 12] != ' ') continue;
+    const char* d = answer.c_str() + p + 9;
+    if (d[0] >= '1' && d[0] <= '5' && std::isdigit(d[1]) && std::isdigit(d[2])) out.push_back(std::atoi(d));
+  }
+  return out;
+}
+
+// One JSON response with a Content-Length: its body must parse.
+void CheckJsonBody(const std::string& answer) {
+  const size_t head = answer.find("\r\n\r\n");
+  if (head == std::string::npos || Statuses(answer).size() != 1) return;
+  const std::string h = answer.substr(0, head);
+  if (h.find("Content-Type: application/json") == std::string::npos) return;
+  const size_t cl = h.find("Content-Length: ");
+  if (cl == std::string::npos) return;
+  const size_t len = std::strtoull(h.c_str() + cl + 16, nullptr, 10);
+  if (len == 0 || head + 4 + len > answer.size()) return;  // HEAD, or cut off
+  if (!nlohmann::json::accept(answer.substr(head + 4, len))) __builtin_trap();
+}
+
+void ResetStore() {
+  if (!S().store.Find("tiny", "").ok()) (void)S().store.Load("tiny");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  S();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::FuzzInput in(data, size);
+  const int ncuts = in.Byte() % 4;
+  uint16_t raw[3];
+  for (int k = 0; k < ncuts; ++k) raw[k] = static_cast<uint16_t>(in.Byte() | (in.Byte() << 8));
+  std::string_view bytes = in.Rest();
+  if (bytes.size() > 4096) bytes = bytes.substr(0, 4096);
+  std::vector<size_t> cuts;
+  for (int k = 0; k < ncuts; ++k) cuts.push_back(raw[k] % (bytes.size() + 1));
+  std::sort(cuts.begin(), cuts.end());
+  const auto t0 = std::chrono::steady_clock::now();
+  ResetStore();
+  std::string split = Exchange(bytes, cuts, false);
+  ResetStore();
+  std::string whole = Exchange(bytes, {}, false);
+  if (Statuses(split) != Statuses(whole)) {  // make sure: wait for the server to close
+    ResetStore();
+    split = Exchange(bytes, cuts, true);
+    ResetStore();
+    whole = Exchange(bytes, {}, true);
+  }
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  static const bool verbose = std::getenv("MING_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {
+    for (int st : Statuses(whole)) std::fprintf(stderr, "%d ", st);
+    std::fprintf(stderr, "(%zu bytes, %zu cuts, %.0f ms) %.60s\n", bytes.size(), cuts.size(), ms,
+                 std::string(bytes.substr(0, 60)).c_str());
+  }
+  if (Statuses(split) != Statuses(whole)) __builtin_trap();
+  CheckJsonBody(whole);
+  return 0;
+}
