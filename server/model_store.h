@@ -106,7 +106,26 @@ class ModelStore {
   std::set<std::string> unloaded_;  // admin-unloaded names, skipped by Poll
   std::map<std::string, std::pair<int64_t, int64_t>> failed_;  // path -> stamp that failed
   mutable std::mutex mu_;           // serialises writers
-  std::atomic<std::shared_ptr<const Snapshot>> snap_{std::make_shared<const Snapshot>()};
+  // The current snapshot behind its own mutex, held only to copy or swap the pointer.
+  // Not std::atomic<std::shared_ptr>: libstdc++ 12 builds that on a lock bit inside the
+  // pointer, which ThreadSanitizer cannot see, so every reload was reported as a race; an
+  // uncontended mutex costs the same two atomic operations per request.
+  class SnapshotSlot {
+   public:
+    std::shared_ptr<const Snapshot> load() const {
+      std::lock_guard<std::mutex> g(mu_);
+      return p_;
+    }
+    void store(std::shared_ptr<const Snapshot> p) {
+      std::lock_guard<std::mutex> g(mu_);
+      p_.swap(p);  // the old snapshot is released after the lock, when p goes
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const Snapshot> p_ = std::make_shared<const Snapshot>();
+  };
+  SnapshotSlot snap_;
 };
 
 }  // namespace ming::server
