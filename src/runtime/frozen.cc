@@ -129,11 +129,14 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
   L.output = output;
   bool layer_norm = false;
   try {
-    if (meta.at("in").get<int>() != IC || meta.at("out").get<int>() != OC) {
+    // Compared as JSON values: get<int>() would wrap 2^32 + IC to IC.
+    if (meta.at("in") != nlohmann::json(IC) || meta.at("out") != nlohmann::json(OC)) {
       return Status::InvalidInput(at + ": is " + meta.at("in").dump() + " x " + meta.at("out").dump() +
                                   ", the network needs " + std::to_string(IC) + " x " + std::to_string(OC));
     }
-    MING_ASSIGN_OR_RETURN(L.form, ParseWeightForm(meta.at("weights").get<std::string>()));
+    auto form = ParseWeightForm(meta.at("weights").get<std::string>());
+    if (!form.ok()) return form.status().Prefixed(at);
+    L.form = form.value();
     layer_norm = meta.at("layer_norm").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidInput(at + ": " + e.what());
@@ -153,6 +156,13 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
       break;
     }
     default:
+      // Size first: IC x OC come from META and must not size an allocation on their own.
+      if (w->size() != 4 * static_cast<uint64_t>(L.num_weights())) {
+        return Status::InvalidInput(wat + ": expected " + std::to_string(4 * L.num_weights()) +
+                                    " bytes for " + std::to_string(IC) + " x " +
+                                    std::to_string(OC) + " floats, got " +
+                                    std::to_string(w->size()));
+      }
       L.W.resize(static_cast<size_t>(L.num_weights()));
       MING_RETURN_IF_ERROR(DecodeFloats(*w, L.W.data(), L.W.size(), wat));
   }
