@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 
 #include "util/file.h"
@@ -46,7 +47,16 @@ size_t Utf8Length(std::string_view s, size_t i) {
 
 // Offset of the first NUL byte or malformed UTF-8 in s, or npos.
 size_t FirstBadByte(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
   for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {  // eight ASCII bytes, none of them NUL, at a time
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (((w | ((w - kOnes) & ~w)) & kHighs) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c != 0 && c < 0x80) {
       ++i;
@@ -235,6 +245,14 @@ Status ReadRows(Parser& p, CsvTable* t) {
 }
 
 }  // namespace
+
+std::string ColumnList(const CsvTable& t) {
+  constexpr size_t kMax = 20;
+  std::string s;
+  for (size_t i = 0; i < t.cols() && i < kMax; ++i) s += (i ? ", " : "") + t.header[i];
+  if (t.cols() > kMax) s += ", ... (" + std::to_string(t.cols() - kMax) + " more)";
+  return s;
+}
 
 std::string DelimiterHint(const CsvTable& t) {
   if (t.cols() != 1) return "";

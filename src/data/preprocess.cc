@@ -14,15 +14,6 @@ namespace {
 
 using internal::Where;
 
-// The header for messages: at most 20 names, then how many more.
-std::string ColumnList(const CsvTable& t) {
-  constexpr size_t kMax = 20;
-  std::string s;
-  for (size_t i = 0; i < t.cols() && i < kMax; ++i) s += (i ? ", " : "") + t.header[i];
-  if (t.cols() > kMax) s += ", ... (" + std::to_string(t.cols() - kMax) + " more)";
-  return s;
-}
-
 Status NoColumn(const CsvTable& t, const std::string& name, const char* what) {
   return Status::InvalidInput(t.source + ": no column '" + name + "'" + what +
                               " (columns: " + ColumnList(t) + ")" + DelimiterHint(t));

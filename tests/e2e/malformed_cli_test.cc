@@ -17,7 +17,7 @@ namespace {
 
 // Runs `PIPE timeout 60 ming ARGS` in `dir` (exit 124 when it had to be killed); PIPE is
 // empty or a command ending in '|'.
-Result Run(const std::string& args, const std::string& dir, const std::string& pipe = "") {
+Result Timed(const std::string& args, const std::string& dir, const std::string& pipe = "") {
   const std::string cmd = "cd '" + dir + "' && " + pipe + " timeout 60 " MING_BINARY " " + args +
                           " >'" + dir + "/.stdout' 2>'" + dir + "/.stderr'";
   Result r;
@@ -48,7 +48,7 @@ class MalformedCli : public testing::Test {
   void ExpectTrainRejects(const std::string& text, const std::string& want,
                           const std::string& flags = "") {
     Write(dir_ + "/in.csv", text);
-    Result r = Run("train in.csv --label y -o out.ming --epochs 1 --hidden 4 -q " + flags, dir_);
+    Result r = Timed("train in.csv --label y -o out.ming --epochs 1 --hidden 4 -q " + flags, dir_);
     EXPECT_EQ(r.rc, 2) << r.err;
     EXPECT_NE(r.err.find("ming: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(want), std::string::npos) << "stderr: " << r.err << "\nwanted: " << want;
@@ -99,7 +99,7 @@ TEST_F(MalformedCli, HexFloatDeclaredNumeric) {
 }
 
 TEST_F(MalformedCli, LabelMissing) {
-  ExpectTrainRejects("a,b\n1,2\n3,4\n", "in.csv: no column 'y' (columns: a, b)");
+  ExpectTrainRejects("a,b\n1,2\n3,4\n", "in.csv: no label column 'y' (columns: a, b)");
 }
 
 TEST_F(MalformedCli, LabelWithOneClass) {
@@ -116,7 +116,7 @@ TEST_F(MalformedCli, DelimiterFlagTooLong) {
 
 TEST_F(MalformedCli, DataPathIsADirectory) {
   std::filesystem::create_directory(dir_ + "/sub");
-  Result r = Run("train sub --label y -o out.ming -q", dir_);
+  Result r = Timed("train sub --label y -o out.ming -q", dir_);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("sub: is a directory"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/out.ming"));
@@ -124,7 +124,7 @@ TEST_F(MalformedCli, DataPathIsADirectory) {
 
 TEST_F(MalformedCli, DataPathIsAFifoWithNoWriter) {
   ASSERT_EQ(::mkfifo((dir_ + "/pipe.csv").c_str(), 0600), 0);
-  Result r = Run("train pipe.csv --label y -o out.ming -q", dir_);
+  Result r = Timed("train pipe.csv --label y -o out.ming -q", dir_);
   EXPECT_EQ(r.rc, 2) << "124 means it blocked: " << r.err;
   EXPECT_NE(r.err.find("pipe.csv: empty file"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/out.ming"));
@@ -133,20 +133,20 @@ TEST_F(MalformedCli, DataPathIsAFifoWithNoWriter) {
 TEST_F(MalformedCli, DataFromAPipeIsRead) {
   Write(dir_ + "/in.csv",
         "a,y\n1,yes\n2,no\n3,yes\n4,no\n5,yes\n6,no\n7,yes\n8,no\n9,yes\n10,no\n");
-  Result r =
-      Run("train /dev/stdin --label y -o out.ming --epochs 1 --hidden 4 -q", dir_, "cat in.csv |");
+  Result r = Timed("train /dev/stdin --label y -o out.ming --epochs 1 --hidden 4 -q", dir_,
+                   "cat in.csv |");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/out.ming"));
 }
 
 TEST_F(MalformedCli, DataPathIsDevZero) {
-  Result r = Run("train /dev/zero --label y -o out.ming -q", dir_);
+  Result r = Timed("train /dev/zero --label y -o out.ming -q", dir_);
   EXPECT_EQ(r.rc, 2) << r.err;
   EXPECT_NE(r.err.find("/dev/zero: is a character device"), std::string::npos) << r.err;
 }
 
 TEST_F(MalformedCli, DataFileMissing) {
-  Result r = Run("train nope.csv --label y -o out.ming -q", dir_);
+  Result r = Timed("train nope.csv --label y -o out.ming -q", dir_);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("nope.csv: no such file"), std::string::npos) << r.err;
   EXPECT_EQ(Extra(dir_, {}), std::vector<std::string>{});
@@ -164,25 +164,25 @@ TEST_F(MalformedCli, OddButValidCsvTrainsAndBadInputsToTheModelAreRejected) {
            (i % 2 ? "yes" : "no") + (i % 2 ? "\r\n" : "\n");
   }
   Write(dir_ + "/ok.csv", csv);
-  Result t = Run("train ok.csv --label y -o m.ming --epochs 1 --hidden 4 -q", dir_);
+  Result t = Timed("train ok.csv --label y -o m.ming --epochs 1 --hidden 4 -q", dir_);
   ASSERT_EQ(t.rc, 0) << t.err;
   const std::string model = Slurp(dir_ + "/m.ming");
 
   // predict: bad CSVs, nothing written.
   Write(dir_ + "/bad.csv", "temp,rain\n1,yes\n2\n");
-  Result p = Run("predict m.ming bad.csv -o out.csv", dir_);
+  Result p = Timed("predict m.ming bad.csv -o out.csv", dir_);
   EXPECT_EQ(p.rc, 2);
   EXPECT_NE(p.err.find("bad.csv:3: 1 field, header has 2"), std::string::npos) << p.err;
   Write(dir_ + "/bad.csv", "temp,rain\ninf,yes\n");
-  p = Run("predict m.ming bad.csv -o out.csv", dir_);
+  p = Timed("predict m.ming bad.csv -o out.csv", dir_);
   EXPECT_EQ(p.rc, 2);
   EXPECT_NE(p.err.find("bad.csv:2"), std::string::npos) << p.err;
   EXPECT_NE(p.err.find("column 'temp'"), std::string::npos) << p.err;
   Write(dir_ + "/bad.csv", "rain\nyes\n");
-  p = Run("predict m.ming bad.csv -o out.csv", dir_);
+  p = Timed("predict m.ming bad.csv -o out.csv", dir_);
   EXPECT_EQ(p.rc, 2);
   EXPECT_NE(p.err.find("bad.csv: no column 'temp'"), std::string::npos) << p.err;
-  p = Run("predict m.ming /dev/zero -o out.csv", dir_);
+  p = Timed("predict m.ming /dev/zero -o out.csv", dir_);
   EXPECT_EQ(p.rc, 2);
   EXPECT_EQ(Extra(dir_, {"ok.csv", "m.ming", "bad.csv"}), std::vector<std::string>{});
 
@@ -192,14 +192,14 @@ TEST_F(MalformedCli, OddButValidCsvTrainsAndBadInputsToTheModelAreRejected) {
   flipped[flipped.size() / 3] ^= 0x10;
   Write(dir_ + "/flip.ming", flipped);
   for (const char* name : {"cut.ming", "flip.ming", "ok.csv"}) {
-    Result i = Run(std::string("info ") + name, dir_);
+    Result i = Timed(std::string("info ") + name, dir_);
     EXPECT_EQ(i.rc, 2) << name << ": " << i.err;
     EXPECT_EQ(i.err.rfind(std::string("ming: ") + name + ": ", 0), 0u) << i.err;
-    Result q = Run(std::string("predict ") + name + " ok.csv -o out.csv", dir_);
+    Result q = Timed(std::string("predict ") + name + " ok.csv -o out.csv", dir_);
     EXPECT_EQ(q.rc, 2) << name << ": " << q.err;
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/out.csv"));
   }
-  Result z = Run("info /dev/zero", dir_);
+  Result z = Timed("info /dev/zero", dir_);
   EXPECT_EQ(z.rc, 2);
   EXPECT_NE(z.err.find("/dev/zero: is a character device"), std::string::npos) << z.err;
 }
