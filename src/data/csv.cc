@@ -1,10 +1,14 @@
 // RFC 4180 CSV parser: one pass over the whole text, cells appended straight into the
 // table's row-major vector. Tracks source lines (LF, CRLF and CR-only ends) so that every
-// error names the line, and the column by name where one applies.
+// error names the line, and the column by name where one applies. Cells must be UTF-8
+// without NUL bytes (they end up in JSON model metadata and in messages).
 #include "data/csv.h"
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
 
 #include "util/file.h"
 
@@ -12,6 +16,58 @@ namespace ming {
 namespace {
 
 bool IsLineEnd(char c) { return c == '\n' || c == '\r'; }
+
+// Length of the UTF-8 sequence starting at s[i], or 0 if it is malformed (truncated,
+// overlong, a surrogate, above U+10FFFF) or a NUL byte.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c != 0 && c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// Offset of the first NUL byte or malformed UTF-8 in s, or npos.
+size_t FirstBadByte(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {  // eight ASCII bytes, none of them NUL, at a time
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (((w | ((w - kOnes) & ~w)) & kHighs) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c != 0 && c < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8Length(s, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
 
 // Parser state over the text of one source. Fields of the record being read are appended
 // to *out; `header` (empty while the header itself is read) names columns in errors.
@@ -31,9 +87,11 @@ class Parser {
                     size_t* nfields) {
     size_t n = 0;
     for (;;) {
+      const int64_t field_line = line_;
       Status st =
           at_end() || text_[pos_] != '"' ? ReadPlain(header, n, out) : ReadQuoted(header, n, out);
       if (!st.ok()) return st;
+      MING_RETURN_IF_ERROR(CheckText(out->back(), field_line, header, n));
       ++n;
       if (at_end()) break;
       char c = text_[pos_];
@@ -51,6 +109,27 @@ class Parser {
   std::string Where() const { return source_ + ":" + std::to_string(line_); }
 
  private:
+  // Errors on a NUL byte or malformed UTF-8 in field i, which starts on line `first_line`.
+  Status CheckText(std::string_view cell, int64_t first_line,
+                   const std::vector<std::string>& header, size_t i) const {
+    const size_t bad = FirstBadByte(cell);
+    if (bad == std::string_view::npos) return Status::Ok();
+    int64_t line = first_line;  // the field may span lines when quoted
+    for (size_t k = 0; k < bad; ++k) {
+      line += cell[k] == '\n' || (cell[k] == '\r' && (k + 1 >= cell.size() || cell[k + 1] != '\n'));
+    }
+    const auto c = static_cast<unsigned char>(cell[bad]);
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", c);
+    const std::string where = source_ + ":" + std::to_string(line) + ": " + ColumnRef(header, i) +
+                              ": byte " + std::to_string(bad + 1) + " of the field";
+    if (c == 0) {
+      return Status::InvalidInput(where + " is a NUL byte (a binary or UTF-16 file?)");
+    }
+    return Status::InvalidInput(where + " (" + hex +
+                                ") is not valid UTF-8; save the file as UTF-8");
+  }
+
   // Consumes one line end (CRLF counts once) and advances the line counter.
   void SkipLineEnd() {
     if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
@@ -121,17 +200,18 @@ class Parser {
 };
 
 Status CheckHeader(const std::vector<std::string>& header, const std::string& source) {
+  std::unordered_map<std::string_view, size_t> seen;
+  seen.reserve(header.size());
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i].find_first_not_of(" \t") == std::string::npos) {
       return Status::InvalidInput(source + ":1: column " + std::to_string(i + 1) +
                                   " has an empty name");
     }
-    for (size_t j = 0; j < i; ++j) {
-      if (header[j] == header[i]) {
-        return Status::InvalidInput(source + ":1: duplicate column name '" + header[i] +
-                                    "' (columns " + std::to_string(j + 1) + " and " +
-                                    std::to_string(i + 1) + ")");
-      }
+    auto [it, fresh] = seen.emplace(header[i], i);
+    if (!fresh) {
+      return Status::InvalidInput(source + ":1: duplicate column name '" + header[i] +
+                                  "' (columns " + std::to_string(it->second + 1) + " and " +
+                                  std::to_string(i + 1) + ")");
     }
   }
   return Status::Ok();
@@ -157,7 +237,7 @@ Status ReadRows(Parser& p, CsvTable* t) {
                                     " fields");
       }
       return Status::InvalidInput(where + std::to_string(n) + (n == 1 ? " field" : " fields") +
-                                  ", header has " + std::to_string(cols));
+                                  ", header has " + std::to_string(cols) + DelimiterHint(*t));
     }
     t->line.push_back(line);
   }
@@ -165,6 +245,26 @@ Status ReadRows(Parser& p, CsvTable* t) {
 }
 
 }  // namespace
+
+std::string ColumnList(const CsvTable& t) {
+  constexpr size_t kMax = 20;
+  std::string s;
+  for (size_t i = 0; i < t.cols() && i < kMax; ++i) s += (i ? ", " : "") + t.header[i];
+  if (t.cols() > kMax) s += ", ... (" + std::to_string(t.cols() - kMax) + " more)";
+  return s;
+}
+
+std::string DelimiterHint(const CsvTable& t) {
+  if (t.cols() != 1) return "";
+  for (char d : {';', '\t', '|', ','}) {
+    if (t.header[0].find(d) != std::string::npos) {
+      const std::string shown = d == '\t' ? "\\t" : std::string(1, d);
+      return "; the header is one column holding '" + shown +
+             "': is the file delimited by it? (--delimiter)";
+    }
+  }
+  return "";
+}
 
 int CsvTable::column_index(std::string_view name) const {
   for (size_t i = 0; i < header.size(); ++i) {
@@ -177,6 +277,11 @@ Result<CsvTable> ParseCsv(std::string_view text, const std::string& source,
                           const CsvOptions& opts) {
   if (opts.delimiter == '"' || IsLineEnd(opts.delimiter)) {
     return Status::InvalidInput(source + ": the delimiter cannot be a quote or a line end");
+  }
+  if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF") {
+    return Status::InvalidInput(source + ": UTF-16 text (byte-order mark " +
+                                (text[0] == '\xFF' ? "FF FE" : "FE FF") +
+                                "); save the file as UTF-8");
   }
   text = StripBomAndTrailingLines(text);
   if (text.empty()) return Status::InvalidInput(source + ": empty file, expected a header row");
@@ -193,7 +298,9 @@ Result<CsvTable> ParseCsv(std::string_view text, const std::string& source,
   size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   if (lines == 0) lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\r'));
   ++lines;
-  t.cells.reserve(lines * t.cols());
+  // Every cell but the last ends in a delimiter or a line end: the text bounds the count
+  // even when the lines are far shorter than the header.
+  t.cells.reserve(std::min(lines * t.cols(), text.size() + 1));
   t.line.reserve(lines);
   MING_RETURN_IF_ERROR(ReadRows(p, &t));
   return t;

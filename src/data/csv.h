@@ -32,6 +32,12 @@ struct CsvTable {
   int column_index(std::string_view name) const;
 };
 
+// For messages: the column names, at most 20 of them then "... (N more)".
+std::string ColumnList(const CsvTable& t);
+// For messages: when the header was read as one column holding another common delimiter
+// (';', tab, '|', ','), a hint to pass --delimiter; otherwise "".
+std::string DelimiterHint(const CsvTable& t);
+
 Result<CsvTable> ReadCsv(const std::string& path, const CsvOptions& opts = {});
 // Parses `text`; `source` names it in error messages.
 Result<CsvTable> ParseCsv(std::string_view text, const std::string& source,

@@ -15,15 +15,9 @@ namespace {
 
 using internal::Where;
 
-std::string ColumnList(const CsvTable& t) {
-  std::string s;
-  for (size_t i = 0; i < t.cols(); ++i) s += (i ? ", " : "") + t.header[i];
-  return s;
-}
-
 Status NoColumn(const CsvTable& t, const std::string& name, const char* what) {
   return Status::InvalidInput(t.source + ": no column '" + name + "'" + what +
-                              " (columns: " + ColumnList(t) + ")");
+                              " (columns: " + ColumnList(t) + ")" + DelimiterHint(t));
 }
 
 // Checks that every column the options name exists; *label_col gets the label's index.
@@ -168,7 +162,7 @@ Status FitLabel(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
   std::vector<std::string_view> classes = DistinctLabels(t, col, rows, &all_num, &all_int);
   const std::string head = t.source + ": label '" + label->name + "' ";
   if (classes.size() == 1) {
-    return Status::InvalidInput(head + "has a single class '" + std::string(classes[0]) + "'");
+    return Status::InvalidInput(head + "has a single class '" + internal::Shown(classes[0]) + "'");
   }
   if (label->task == Task::kBinary && classes.size() != 2) {
     return Status::InvalidInput(head + "has " + std::to_string(classes.size()) +
@@ -265,7 +259,7 @@ Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>&
   const size_t n = classes.size();
   if (n == 0) return Status::InvalidInput(head + "has no values");
   if (n == 1) {
-    return Status::InvalidInput(head + "has a single class '" + std::string(classes[0]) + "'");
+    return Status::InvalidInput(head + "has a single class '" + internal::Shown(classes[0]) + "'");
   }
   if (n == 2) return Task::kBinary;
   const bool few = n <= static_cast<size_t>(std::max(max_classes, 0));

@@ -22,6 +22,10 @@ inline int64_t FieldWidth(FieldType type, size_t categories, bool has_missing) {
          (has_missing ? 1 : 0);
 }
 
+// A cell as messages quote it: trimmed, and cut to its first 60 bytes (at a UTF-8
+// boundary) plus "... (N bytes)" when longer, so a 1 MiB cell does not make a 1 MiB message.
+std::string Shown(std::string_view cell);
+
 // "<source>:<line>" of data row r.
 std::string Where(const CsvTable& t, size_t r);
 

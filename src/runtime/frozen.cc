@@ -134,7 +134,9 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
       return Status::InvalidInput(at + ": is " + meta.at("in").dump() + " x " + meta.at("out").dump() +
                                   ", the network needs " + std::to_string(IC) + " x " + std::to_string(OC));
     }
-    MING_ASSIGN_OR_RETURN(L.form, ParseWeightForm(meta.at("weights").get<std::string>()));
+    auto form = ParseWeightForm(meta.at("weights").get<std::string>());
+    if (!form.ok()) return form.status().Prefixed(at);
+    L.form = form.value();
     layer_norm = meta.at("layer_norm").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidInput(at + ": " + e.what());

@@ -86,6 +86,36 @@ Status SaveModel(const std::string& path, const ModelData& m) {
 
 namespace {
 
+// META is a few levels deep; a hostile one nested 100,000 deep is refused before parsing.
+constexpr int kMaxMetaDepth = 64;
+
+// Errors if the JSON text nests arrays and objects deeper than `max` (brackets inside
+// strings do not count). Malformed text is left to the parser to report.
+Status CheckJsonDepth(std::string_view text, int max) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // an escaped character, perhaps a quote
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) {
+        return Status::InvalidInput("JSON nested deeper than " + std::to_string(max) +
+                                    " levels (at byte " + std::to_string(i) + ")");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseTrainedParams(const Container& c, const std::string& name, ModelData& m) {
   const Section* parm = c.Find("PARM");
   const Section* bufs = c.Find("BUFS");
@@ -95,6 +125,11 @@ Status ParseTrainedParams(const Container& c, const std::string& name, ModelData
   if (parm->bytes.size() != want) {
     return Status::InvalidInput(name + ": PARM has " + std::to_string(parm->bytes.size()) +
                                 " bytes, the network needs " + std::to_string(want));
+  }
+  const uint64_t want_bufs = static_cast<uint64_t>(layout.num_buffers()) * 4;
+  if (bufs->bytes.size() != want_bufs) {
+    return Status::InvalidInput(name + ": BUFS has " + std::to_string(bufs->bytes.size()) +
+                                " bytes, the network needs " + std::to_string(want_bufs));
   }
   m.params.resize(static_cast<size_t>(layout.num_params()));
   m.buffers.resize(static_cast<size_t>(layout.num_buffers()));
@@ -136,20 +171,28 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
   if (!meta_s) return Status::InvalidInput(name + ": missing section META");
   ModelData m;
   json meta;
+  std::string form;
   try {
+    MING_RETURN_IF_ERROR(CheckJsonDepth(meta_s->bytes, kMaxMetaDepth).Prefixed(name + ": META"));
     meta = json::parse(meta_s->bytes);
     if (!meta.is_object() || meta.value("format", "") != "ming-model") {
       return Status::InvalidInput(name + ": META is not a ming model description");
     }
     m.threshold = meta.at("threshold").get<double>();
+    form = meta.value("form", "trained");
   } catch (const json::exception& e) {
     return Status::InvalidInput(name + ": META: " + e.what());
+  }
+  if (form != "trained" && form != "frozen") {
+    return Status::InvalidInput(name + ": META: unknown form '" + form + "' (trained or frozen)");
   }
   if (!(m.threshold > 0.0 && m.threshold < 1.0)) return Status::InvalidInput(name + ": threshold outside (0, 1)");
   if (!meta.contains("preprocessing") || !meta.contains("network")) {
     return Status::InvalidInput(name + ": META lacks preprocessing or network");
   }
-  MING_ASSIGN_OR_RETURN(m.pre, Preprocessor::FromJson(meta["preprocessing"]));
+  auto pre = Preprocessor::FromJson(meta["preprocessing"]);
+  if (!pre.ok()) return pre.status().Prefixed(name);
+  m.pre = std::move(pre).value();
   auto net = NetConfigFromJson(meta["network"]);
   if (!net.ok()) return net.status().Prefixed(name);
   m.net = net.value();
@@ -159,7 +202,7 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
                                 std::to_string(m.pre.encoded_width()) + " and " +
                                 std::to_string(m.pre.num_outputs()));
   }
-  if (meta.value("form", "trained") == "frozen") {
+  if (form == "frozen") {
     MING_RETURN_IF_ERROR(ParseFrozenLayers(c, meta, name, m));
     meta.erase("form");
     meta.erase("layers");

@@ -1,6 +1,8 @@
 // JSON conversion of configurations. Reading is defensive: model files come from outside.
 #include "train/options.h"
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "nn/network.h"
@@ -52,7 +54,9 @@ namespace {
 
 template <class E>
 Status EnumField(const json& j, const char* key, E* out) {
-  if (!j.contains(key) || !j[key].is_string()) return Status::InvalidInput(std::string("network: missing '") + key + "'");
+  if (!j.contains(key)) return Status::InvalidInput(std::string("network: missing '") + key + "'");
+  if (!j[key].is_string())
+    return Status::InvalidInput(std::string("network: '") + key + "' must be a string");
   if (!Parse(j[key].get<std::string>(), out)) {
     return Status::InvalidInput(std::string("network: unknown ") + key + " '" + j[key].get<std::string>() + "'");
   }
@@ -61,26 +65,62 @@ Status EnumField(const json& j, const char* key, E* out) {
 
 }  // namespace
 
+namespace {
+
+// An integer in [1, max]; get<int>() would wrap 2^32 + 5 to 5.
+Status IntField(const json& v, const std::string& what, int max, int* out) {
+  if (!v.is_number_integer())
+    return Status::InvalidInput("network: " + what + " must be an integer");
+  const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() >= 1 &&
+                                                     v.get<uint64_t>() <= static_cast<uint64_t>(max)
+                                               : v.get<int64_t>() >= 1 && v.get<int64_t>() <= max;
+  if (!in_range) {
+    return Status::InvalidInput("network: " + what + " " + v.dump() + " is outside 1.." +
+                                std::to_string(max));
+  }
+  *out = v.get<int>();
+  return Status::Ok();
+}
+
+// A number that fits a float (converting a larger double is undefined behaviour).
+Status FloatField(const json& j, const char* key, float* out) {
+  const json& v = j.at(key);
+  if (!v.is_number())
+    return Status::InvalidInput(std::string("network: '") + key + "' must be a number");
+  const double d = v.get<double>();
+  if (!(std::fabs(d) <= std::numeric_limits<float>::max())) {
+    return Status::InvalidInput(std::string("network: '") + key + "' " + v.dump() +
+                                " does not fit a float");
+  }
+  *out = static_cast<float>(d);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<NetConfig> NetConfigFromJson(const json& j) {
   try {
     NetConfig c;
-    c.inputs = static_cast<int>(JsonInt(j.at("inputs"), INT32_MIN, INT32_MAX));
-    if (!j.at("hidden").is_array()) return Status::InvalidInput("network: 'hidden' must be an array");
-    for (const json& w : j.at("hidden")) c.hidden.push_back(static_cast<int>(JsonInt(w, INT32_MIN, INT32_MAX)));
-    c.outputs = static_cast<int>(JsonInt(j.at("outputs"), INT32_MIN, INT32_MAX));
+    if (!j.is_object()) return Status::InvalidInput("network: must be an object");
+    MING_RETURN_IF_ERROR(IntField(j.at("inputs"), "inputs", 1 << 20, &c.inputs));
+    MING_RETURN_IF_ERROR(IntField(j.at("outputs"), "outputs", 1 << 16, &c.outputs));
+    const json& hidden = j.at("hidden");
+    if (!hidden.is_array()) return Status::InvalidInput("network: 'hidden' must be an array");
+    if (hidden.size() > 64) return Status::InvalidInput("network: more than 64 hidden layers");
+    for (size_t i = 0; i < hidden.size(); ++i) {
+      MING_RETURN_IF_ERROR(IntField(hidden[i], "hidden width " + std::to_string(i + 1), 1 << 16,
+                                    &c.hidden.emplace_back()));
+    }
     MING_RETURN_IF_ERROR(EnumField(j, "activation", &c.activation));
     MING_RETURN_IF_ERROR(EnumField(j, "norm", &c.norm));
     MING_RETURN_IF_ERROR(EnumField(j, "loss", &c.loss));
-    c.leaky_slope = j.at("leaky_slope").get<float>();
-    c.dropout = j.at("dropout").get<float>();
-    c.norm_eps = j.at("norm_eps").get<float>();
-    c.bn_momentum = j.at("bn_momentum").get<float>();
-    c.huber_delta = j.at("huber_delta").get<float>();
-    if (c.hidden.size() > 64) return Status::InvalidInput("network: more than 64 hidden layers");
-    for (int w : c.hidden)
-      if (w > (1 << 16)) return Status::InvalidInput("network: hidden width " + std::to_string(w) + " is too large");
-    if (c.inputs > (1 << 20) || c.outputs > (1 << 16)) return Status::InvalidInput("network: input or output count too large");
-    MING_RETURN_IF_ERROR(ValidateNetConfig(c).Prefixed("network"));
+    for (auto [key, out] :
+         {std::pair{"leaky_slope", &c.leaky_slope}, std::pair{"dropout", &c.dropout},
+          std::pair{"norm_eps", &c.norm_eps}, std::pair{"bn_momentum", &c.bn_momentum},
+          std::pair{"huber_delta", &c.huber_delta}}) {
+      MING_RETURN_IF_ERROR(FloatField(j, key, out));
+    }
+    MING_RETURN_IF_ERROR(ValidateNetConfig(c));  // its messages start "network: "
     return c;
   } catch (const json::exception& e) {
     return Status::InvalidInput(std::string("network: ") + e.what());

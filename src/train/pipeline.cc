@@ -31,9 +31,8 @@ Result<Tables> LoadTables(const PipelineOptions& o) {
   }
   const int label_col = t.data.column_index(o.fit.label);
   if (label_col < 0) {
-    std::string cols;
-    for (const auto& h : t.data.header) cols += (cols.empty() ? "" : ", ") + h;
-    return Status::InvalidInput(o.data_path + ": no label column '" + o.fit.label + "' (columns: " + cols + ")");
+    return Status::InvalidInput(o.data_path + ": no label column '" + o.fit.label +
+                                "' (columns: " + ColumnList(t.data) + ")" + DelimiterHint(t.data));
   }
   auto task = o.fit.task;
   if (task == Task::kCount) {

@@ -59,42 +59,65 @@ Status SaveFailed(const std::string& path, const std::string& tmp, const char* s
   return Status::IoError(msg);
 }
 
-}  // namespace
+// What a path that is not a regular file, directory or pipe is, for messages.
+const char* KindOf(mode_t mode) {
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
 
-Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::InvalidInput(path + ": cannot open: " + Errno());
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Status::IoError(path + ": cannot stat: " + Errno());
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidInput(path + ": is a directory, not a file");
-  }
-  std::string out;
-  if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
+Status ReadAll(int fd, const std::string& path, uint64_t max_bytes, std::string* out) {
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      std::string msg = path + ": read failed: " + Errno();
-      ::close(fd);
-      return Status::IoError(msg);
+      return Status::IoError(path + ": read failed: " + Errno());
     }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {
-      ::close(fd);
+    if (n == 0) return Status::Ok();
+    if (out->size() + static_cast<uint64_t>(n) > max_bytes) {
       return Status::InvalidInput(path + ": larger than " + std::to_string(max_bytes) + " bytes");
     }
+    out->append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
+  if (path.empty()) return Status::NotFound("(empty path): no such file");
+  // O_NONBLOCK: opening a FIFO that no writer has open must not wait for one.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::InvalidInput(path + ": cannot open: " + Errno());
+  }
+  struct stat st;
+  Status status;
+  if (::fstat(fd, &st) != 0) {
+    status = Status::IoError(path + ": cannot stat: " + Errno());
+  } else if (S_ISDIR(st.st_mode)) {
+    status = Status::InvalidInput(path + ": is a directory, not a file");
+  } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    // Devices such as /dev/zero never end; only files and pipes are read.
+    status =
+        Status::InvalidInput(path + ": is " + KindOf(st.st_mode) + ", not a regular file or pipe");
+  } else if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) {
+    status = Status::InvalidInput(path + ": " + std::to_string(st.st_size) +
+                                  " bytes, larger than the limit of " + std::to_string(max_bytes));
+  } else if (S_ISFIFO(st.st_mode) && ::fcntl(fd, F_SETFL, O_RDONLY) != 0) {
+    // Blocking reads from here: a pipe's reader waits for its writer (and sees the end of
+    // the data at once when there is none).
+    status = Status::IoError(path + ": fcntl failed: " + Errno());
+  }
+  std::string out;
+  if (status.ok()) {
+    if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
+    status = ReadAll(fd, path, max_bytes, &out);
   }
   ::close(fd);
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -12,8 +12,10 @@
 
 namespace ming {
 
-// Reads all of `path`. Errors name the path. Refuses directories and non-regular files
-// larger than `max_bytes` (so /dev/zero cannot make us read forever).
+// Reads all of `path`: a regular file or a pipe (a FIFO, /dev/stdin on a pipe). Errors name
+// the path. Refuses directories, devices and sockets (so /dev/zero cannot make us read
+// forever) and anything larger than `max_bytes` (a regular file before reading it). Never
+// waits for a FIFO's writer to appear: a FIFO that no one writes reads as empty.
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = uint64_t{1} << 36);
 
 // Replaces `path` with `bytes`: open "<path>.tmp.<pid>", write, fsync, close, rename over
