@@ -32,7 +32,8 @@ class LoadShedder {
  public:
   LoadShedder() = default;
   // target_us <= 0 turns shedding off. interval_us > 0.
-  LoadShedder(int64_t target_us, int64_t interval_us) : target_(target_us), interval_(interval_us) {}
+  LoadShedder(int64_t target_us, int64_t interval_us)
+      : target_(target_us), interval_(interval_us) {}
 
   // A request's headers are in at now_us after sojourn_us. blocks() returns the thread's
   // count of blocking waits (ThreadBlocks in the server; a fake in tests); it is called

@@ -1,10 +1,10 @@
 // The load shedder's policy (server/load_shed.h) on a fake clock and a fake count of the
 // thread's blocking waits: when it enters and leaves the dropping state and whom it sheds.
+#include "server/load_shed.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
-
-#include "server/load_shed.h"
 
 namespace ming::server {
 namespace {
@@ -27,7 +27,8 @@ struct Fake {
 
 TEST(LoadShedder, OffWithZeroTarget) {
   LoadShedder s(0, kInterval);
-  for (int64_t t = 0; t < 10 * kInterval; t += 1000) EXPECT_FALSE(s.Shed(t, 1000000, [] { return int64_t{0}; }));
+  for (int64_t t = 0; t < 10 * kInterval; t += 1000)
+    EXPECT_FALSE(s.Shed(t, 1000000, [] { return int64_t{0}; }));
 }
 
 // A standing queue: the thread never blocked and every sojourn exceeded the target for a
@@ -72,7 +73,8 @@ TEST(LoadShedder, LeavesWhenTheThreadIdles) {
   EXPECT_TRUE(f.Shed(3 * kInterval, 9000));
   EXPECT_TRUE(f.s.dropping());
   ++f.blocks;
-  EXPECT_GT(f.Run(3 * kInterval + 1000, 4 * kInterval, 9000), 0) << "still dropping until the interval closes";
+  EXPECT_GT(f.Run(3 * kInterval + 1000, 4 * kInterval, 9000), 0)
+      << "still dropping until the interval closes";
   EXPECT_FALSE(f.Shed(4 * kInterval, 9000));
   EXPECT_FALSE(f.s.dropping());
 }
