@@ -26,7 +26,7 @@ ConnWatchdog::~ConnWatchdog() {
 ConnWatchdog::Entry* ConnWatchdog::Open(int fd) {
   auto* e = new Entry;
   e->fd = fd;
-  e->since_ms.store(NowMs());
+  e->since_us.store(NowUs());
   std::lock_guard<std::mutex> g(mu_);
   live_.insert(e);
   return e;
@@ -50,10 +50,10 @@ void ConnWatchdog::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, period, [this] { return stop_; });
-    const int64_t now = NowMs();
+    const int64_t now = NowUs();
     for (Entry* e : live_) {
       if (e->state.load(std::memory_order_relaxed) != kReading) continue;
-      if (now - e->since_ms.load(std::memory_order_relaxed) < timeout_ms_) continue;
+      if (now - e->since_us.load(std::memory_order_relaxed) < int64_t{timeout_ms_} * 1000) continue;
       int expected = kReading;
       if (!e->state.compare_exchange_strong(expected, kCut)) continue;
       // No reply is queued on a connection still reading its request, so this write does not

@@ -22,7 +22,7 @@ class ConnWatchdog {
   // One per connection, made when the connection opens (not per request).
   struct Entry {
     int fd = -1;
-    std::atomic<int64_t> since_ms{0};  // when the current request's deadline started
+    std::atomic<int64_t> since_us{0};  // when the current request's deadline started (NowUs)
     std::atomic<int> state{0};         // kReading, kHandled or kCut
   };
   static constexpr int kReading = 0;  // waiting for (the rest of) a request
@@ -47,13 +47,14 @@ class ConnWatchdog {
   }
   // The reply went out: the connection's next request starts its deadline now.
   static void Rearm(Entry* e) {
-    e->since_ms.store(NowMs(), std::memory_order_relaxed);
+    e->since_us.store(NowUs(), std::memory_order_relaxed);
     int expected = kHandled;
     e->state.compare_exchange_strong(expected, kReading);
   }
   int64_t cut() const { return cut_.load(); }
-  static int64_t NowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
+  // Steady clock in microseconds (the load shedder measures sojourns against it too).
+  static int64_t NowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }

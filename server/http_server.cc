@@ -2,6 +2,8 @@
 // while a reply is pending on another thread, and draining.
 #include "server/http_server.h"
 
+#include "server/load_shed.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -26,6 +28,7 @@ struct HttpServer::Conn {
   HttpResponse resp;
   std::mutex mu;
   bool handled = false, done = false, suspended = false;
+  bool shed = false;  // the load shedder refused it when its headers came in
   std::chrono::steady_clock::time_point start;
 };
 
@@ -192,6 +195,22 @@ int HttpServer::TooLarge(void* connection) {
   return 0;
 }
 
+// The headers are in: the load shedder's verdict for this event thread (one per thread, so
+// no lock; no allocation). The sojourn starts where the watchdog's deadline does.
+bool HttpServer::ShouldShed(void* connection) {
+  if (!watchdog_ || opts_.shed_target_ms <= 0) return false;
+  const ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection));
+  if (!e) return false;
+  thread_local const HttpServer* owner = nullptr;
+  thread_local LoadShedder shedder;
+  if (owner != this) {
+    owner = this;
+    shedder = LoadShedder(static_cast<int64_t>(opts_.shed_target_ms * 1000), int64_t{opts_.shed_interval_ms} * 1000);
+  }
+  const int64_t now = ConnWatchdog::NowUs();
+  return shedder.Shed(now, now - e->since_us.load(std::memory_order_relaxed), ThreadBlocks);
+}
+
 // The headers are in: check framing, the in-flight cap and the declared size.
 int HttpServer::Begin(void* connection, Conn* c) {
   auto* conn = static_cast<MHD_Connection*>(connection);
@@ -240,7 +259,9 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
-    return Begin(connection, c);
+    const int ok = Begin(connection, c);
+    if (ok && !c->done) c->shed = ShouldShed(connection);
+    return ok;
   }
   if (*upload_size > 0) {
     if (c->req.body.size() + *upload_size > opts_.max_body) {
@@ -260,6 +281,13 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(conn);
     if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
+  }
+  if (c->shed) {  // answered only now, with the body read, so the connection stays open
+    c->resp.status = 503;
+    c->resp.body = "{\"error\":\"the server is overloaded; retry later\"}";
+    c->done = true;
+    shed_.fetch_add(1, std::memory_order_relaxed);
+    return Queue(connection, c);
   }
   c->req.method = c->method;
   c->req.path = c->path;

@@ -4,7 +4,8 @@
 // Limits: connection cap, inactivity timeout, a deadline for each whole request (the
 // watchdog, conn_watchdog.h: 408), an in-flight request cap (503 + Retry-After), strict
 // framing (Content-Length with Transfer-Encoding, repeated or malformed Content-Length: 400;
-// over 100 header fields: 431). Drain() stops accepting, waits for in-flight requests to be
+// over 100 header fields: 431), queueing-delay load shedding (load_shed.h: 503 +
+// Retry-After, the connection kept). Drain() stops accepting, waits for in-flight requests to be
 // answered, then stops.
 // Thread-safety: Start/Drain/Stop from one controlling thread; Handler::Handle is called on
 // the event threads concurrently; a Reply may be called once, from any thread.
@@ -69,6 +70,12 @@ struct HttpOptions {
   // Requests received (headers in) and not yet answered; one more is answered 503 with
   // Retry-After at once instead of waiting.
   unsigned max_in_flight = 256;
+  // Queueing-delay load shedding (load_shed.h): while an event thread has a standing queue,
+  // requests that waited longer than the target get 503 + Retry-After without running the
+  // handler. 0: off. Needs request_timeout_s > 0 (the watchdog records when each request's
+  // wait began).
+  double shed_target_ms = 2;
+  unsigned shed_interval_ms = 100;
   bool access_log = false;
 };
 
@@ -85,6 +92,8 @@ class HttpServer {
   // Returns true when every in-flight request was answered.
   bool Drain(int timeout_ms);
   int64_t in_flight() const { return in_flight_.load(); }
+  // Requests answered 503 by the load shedder so far.
+  int64_t shed() const { return shed_.load(std::memory_order_relaxed); }
   bool draining() const { return draining_.load(); }
 
   // libmicrohttpd callbacks (public for the C trampolines only).
@@ -99,11 +108,13 @@ class HttpServer {
   int Begin(void* connection, Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
   int TooLarge(void* connection);
+  bool ShouldShed(void* connection);
   HttpOptions opts_;
   Handler* handler_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> shed_{0};
   std::atomic<bool> draining_{false};
   std::unique_ptr<ConnWatchdog> watchdog_;  // null when request_timeout_s == 0
 };

@@ -78,7 +78,7 @@ void Metrics::Batch(int rows) {
   batches_.Add(rows, kBatch);
 }
 
-std::string Metrics::Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth) const {
+std::string Metrics::Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth, int64_t shed) const {
   std::string o;
   std::lock_guard<std::mutex> lock(mu_);
   Head(o, "ming_requests_total", "counter", "HTTP requests answered, by model and status code.");
@@ -104,6 +104,9 @@ std::string Metrics::Render(const ModelStore& store, int64_t in_flight, int64_t 
   o += "ming_batch_queue_depth " + std::to_string(queue_depth) + "\n";
   Head(o, "ming_requests_in_flight", "gauge", "Requests received and not yet answered.");
   o += "ming_requests_in_flight " + std::to_string(in_flight) + "\n";
+  Head(o, "ming_requests_shed_total", "counter",
+       "Requests answered 503 by the load shedder (they waited past the queueing-delay target) without running.");
+  o += "ming_requests_shed_total " + std::to_string(shed) + "\n";
   Head(o, "ming_model_ready", "gauge", "1 for each loaded model version; 0 for a model whose last load failed.");
   for (const ModelState& s : store.States()) {
     o += "ming_model_ready{model=\"" + Escape(s.name) + "\",version=\"" + Escape(s.version) + "\"} " + (s.ready ? "1" : "0") + "\n";

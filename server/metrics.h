@@ -23,7 +23,8 @@ class Metrics {
   // One batch of `rows` run by the dynamic batcher.
   void Batch(int rows);
 
-  std::string Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth) const;
+  // shed: requests the HTTP edge's load shedder answered 503 (they never reach Request()).
+  std::string Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth, int64_t shed) const;
 
   static constexpr std::array<double, 13> kLatency = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};

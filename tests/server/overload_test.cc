@@ -1,13 +1,17 @@
 // Overload: more requests than --max-in-flight get an immediate 503 with Retry-After instead
 // of waiting, every request gets an answer (200 or 503, never silence), and the server
-// serves normally once the load is gone. No timing is asserted.
+// serves normally once the load is gone. The queueing-delay shedder: 503s under a standing
+// queue, none for clients that merely pause. No timing is asserted.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,6 +24,7 @@ namespace fs = std::filesystem;
 
 struct Model {
   std::string dir, path, body;  // body: a valid one-row v2 infer request
+  std::string heavy;            // the same row 256 times: a request that keeps inference busy
 };
 
 const Model& Fix() {
@@ -43,14 +48,20 @@ const Model& Fix() {
     for (char c : row) {
       if (c == ',') cells.emplace_back(); else cells.back().push_back(c);
     }
-    x->body = "{\"inputs\":[";
-    bool first = true;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == "accepted") continue;
-      x->body += std::string(first ? "" : ",") + "{\"name\":\"" + names[i] + "\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"" + cells[i] + "\"]}";
-      first = false;
-    }
-    x->body += "]}";
+    auto body = [&](int rows) {
+      std::string b = "{\"inputs\":[";
+      bool first = true;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == "accepted") continue;
+        b += std::string(first ? "" : ",") + "{\"name\":\"" + names[i] + "\",\"datatype\":\"BYTES\",\"shape\":[" + std::to_string(rows) + "],\"data\":[";
+        for (int r = 0; r < rows; ++r) b += std::string(r ? "," : "") + "\"" + cells[i] + "\"";
+        b += "]}";
+        first = false;
+      }
+      return b + "]}";
+    };
+    x->body = body(1);
+    x->heavy = body(256);
     return x;
   }();
   return *m;
@@ -83,6 +94,148 @@ std::vector<std::string> Burst(int port, int n, const std::string& req) {
     ::close(fd);
   }
   return out;
+}
+
+// Answers seen by a keep-alive client.
+struct Tally {
+  int ok = 0, shed = 0, retry_after = 0, other = 0, unanswered = 0;
+};
+
+std::string KeepAlive(const std::string& body) {
+  return "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+}
+
+// The length of the whole response at the front of buf, or 0 while it is incomplete.
+size_t WholeResponse(const std::string& buf) {
+  const size_t head = buf.find("\r\n\r\n");
+  if (head == std::string::npos) return 0;
+  const std::string_view h(buf.data(), head);
+  const size_t at = h.find("\r\nContent-Length: ");
+  const size_t len = at == std::string_view::npos ? 0 : std::strtoul(buf.c_str() + at + 18, nullptr, 10);
+  return head + 4 + len <= buf.size() ? head + 4 + len : 0;
+}
+
+void Count(Tally& t, std::string_view resp) {
+  const int code = Code(std::string(resp));
+  (code == 200 ? t.ok : code == 503 ? t.shed : t.other)++;
+  if (code == 503 && resp.find("\r\nRetry-After: 1\r\n") != std::string_view::npos) ++t.retry_after;
+}
+
+// `conns` keep-alive connections, each sending `rounds` requests back to back (the next as
+// soon as the previous answer is in), all driven from one thread with poll.
+Tally Flood(int port, int conns, int rounds, const std::string& req) {
+  struct C {
+    int fd, left;
+    std::string buf;
+  };
+  std::vector<C> cs;
+  for (int i = 0; i < conns; ++i) {
+    const int fd = Connect(port);
+    if (fd < 0) break;
+    SendAll(fd, req);
+    cs.push_back({fd, rounds, ""});
+  }
+  Tally t;
+  t.unanswered = (conns - static_cast<int>(cs.size())) * rounds;
+  std::vector<pollfd> pf(cs.size());
+  for (int open = static_cast<int>(cs.size()); open > 0;) {
+    for (size_t i = 0; i < cs.size(); ++i) pf[i] = {cs[i].left > 0 ? cs[i].fd : -1, POLLIN, 0};
+    if (::poll(pf.data(), pf.size(), 20000) <= 0) break;  // 20 s of silence: give up
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      C& c = cs[i];
+      char tmp[65536];
+      const ssize_t n = ::recv(c.fd, tmp, sizeof tmp, 0);
+      if (n <= 0) {  // closed with requests still owed
+        t.unanswered += c.left;
+        c.left = 0;
+        --open;
+        continue;
+      }
+      c.buf.append(tmp, static_cast<size_t>(n));
+      while (size_t len = WholeResponse(c.buf)) {
+        Count(t, std::string_view(c.buf).substr(0, len));
+        c.buf.erase(0, len);
+        if (--c.left == 0) {
+          --open;
+          break;
+        }
+        SendAll(c.fd, req);
+      }
+    }
+  }
+  for (C& c : cs) {
+    t.unanswered += c.left;
+    ::close(c.fd);
+  }
+  return t;
+}
+
+// Reads one whole response from a keep-alive connection (up to 10 s).
+std::string ReadOne(int fd) {
+  std::string buf;
+  char tmp[65536];
+  pollfd p{fd, POLLIN, 0};
+  while (!WholeResponse(buf) && ::poll(&p, 1, 10000) > 0) {
+    const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    if (n <= 0) break;
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+  return buf.substr(0, WholeResponse(buf));
+}
+
+int64_t Shed(int port) {
+  const std::string m = Http(port, "GET", "/metrics").body;
+  const size_t at = m.find("\nming_requests_shed_total ");
+  return at == std::string::npos ? -1 : std::strtoll(m.c_str() + at + 26, nullptr, 10);
+}
+
+// A standing queue on the one event thread: 200 keep-alive connections send 256-row
+// requests back to back. With a 1 ms target the shedder answers some 503 + Retry-After
+// (without running them) and serves the rest; every request gets an answer, the connections
+// stay open, /metrics counts exactly the 503s, and once the load is gone everything is 200.
+TEST(Overload, ShedsQueuedRequestsThenRecovers) {
+  Server s(Fix().path + " --threads 1 --shed-target-ms 1 --shed-interval-ms 20 --max-connections 1024");
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  const Tally t = Flood(s.port(), 200, 15, KeepAlive(Fix().heavy));
+  EXPECT_EQ(t.unanswered, 0);
+  EXPECT_EQ(t.other, 0);
+  EXPECT_GT(t.ok, 0);
+  EXPECT_GT(t.shed, 0) << "no request was shed under a standing queue; " << t.ok << " x 200";
+  EXPECT_EQ(t.retry_after, t.shed);
+  EXPECT_EQ(t.ok + t.shed, 200 * 15);
+  EXPECT_EQ(Shed(s.port()), t.shed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the thread idles: the queue is gone
+  const int fd = Connect(s.port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(SendAll(fd, KeepAlive(Fix().heavy)));
+    EXPECT_EQ(Code(ReadOne(fd)), 200) << "request " << i << " after the load";
+  }
+  ::close(fd);
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+// Light load: keep-alive clients that pause 5 ms (5x the target) between requests have long
+// sojourns, but the thread idles between them, so nothing is shed.
+TEST(Overload, PausingKeepAliveClientsAreNeverShed) {
+  Server s(Fix().path + " --threads 1 --shed-target-ms 1 --shed-interval-ms 20");
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  std::vector<int> fds;
+  for (int i = 0; i < 8; ++i) fds.push_back(Connect(s.port()));
+  Tally t;
+  for (int round = 0; round < 40; ++round) {
+    for (int fd : fds) {
+      SendAll(fd, KeepAlive(Fix().body));
+      Count(t, ReadOne(fd));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (int fd : fds) ::close(fd);
+  EXPECT_EQ(t.ok, 8 * 40);
+  EXPECT_EQ(t.shed, 0);
+  EXPECT_EQ(Shed(s.port()), 0);
+  EXPECT_EQ(s.Terminate(), 0);
 }
 
 // 8 requests whose bodies never finish hold all 8 in-flight slots; then 504 more

@@ -101,6 +101,13 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--max-in-flight", o->http.max_in_flight, "Requests received and not yet answered before new ones get 503 + Retry-After")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--shed-target-ms", o->http.shed_target_ms,
+                  "Load shedding: while an event thread has a standing queue, requests that waited longer than this get 503 + Retry-After (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shed-interval-ms", o->http.shed_interval_ms, "Load shedding: the window over which a standing queue is judged")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--poll-ms", o->poll_ms, "Check model files for changes this often (0: never)")->capture_default_str();
   cmd->add_option("--drain-timeout-s", o->drain_timeout_s, "On SIGTERM, wait this long for in-flight requests")->capture_default_str();
   cmd->add_option("--admin-token", o->admin_token, "Enables /v2/repository/* with 'Authorization: Bearer TOKEN'");
