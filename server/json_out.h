@@ -11,26 +11,9 @@
 #include <string_view>
 #include <type_traits>
 
-namespace ming::server::json {
+#include "data/utf8.h"
 
-// Length of the valid UTF-8 sequence at s[i] (1..4), or 0 when it is not one (a stray
-// continuation byte, an overlong form, a surrogate, above U+10FFFF, or cut off).
-inline size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-  else return 0;
-  if (s.size() - i < n || b(1) < lo || b(1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
+namespace ming::server::json {
 
 // Appends s as a quoted JSON string with the required escapes. Bytes that are not valid
 // UTF-8 (a URL path or a binary BYTES cell echoed in an error) become U+FFFD, so the body

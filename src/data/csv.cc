@@ -10,40 +10,13 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "data/utf8.h"
 #include "util/file.h"
 
 namespace ming {
 namespace {
 
 bool IsLineEnd(char c) { return c == '\n' || c == '\r'; }
-
-// Length of the UTF-8 sequence starting at s[i], or 0 if it is malformed (truncated,
-// overlong, a surrogate, above U+10FFFF) or a NUL byte.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c != 0 && c < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
 
 // Offset of the first NUL byte or malformed UTF-8 in s, or npos.
 size_t FirstBadByte(std::string_view s) {
@@ -62,7 +35,7 @@ size_t FirstBadByte(std::string_view s) {
       ++i;
       continue;
     }
-    const size_t n = Utf8Length(s, i);
+    const size_t n = c == 0 ? 0 : Utf8Length(s, i);
     if (n == 0) return i;
     i += n;
   }

@@ -6,7 +6,6 @@
 
 #include "format/container.h"
 #include "nn/network.h"
-#include "util/json_int.h"
 
 namespace ming {
 
@@ -130,7 +129,8 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
   L.output = output;
   bool layer_norm = false;
   try {
-    if (JsonInt(meta.at("in"), INT32_MIN, INT32_MAX) != IC || JsonInt(meta.at("out"), INT32_MIN, INT32_MAX) != OC) {
+    // Compared as JSON values: reading them as int would wrap 2^32 + IC to IC.
+    if (meta.at("in") != nlohmann::json(IC) || meta.at("out") != nlohmann::json(OC)) {
       return Status::InvalidInput(at + ": is " + meta.at("in").dump() + " x " + meta.at("out").dump() +
                                   ", the network needs " + std::to_string(IC) + " x " + std::to_string(OC));
     }
@@ -156,11 +156,12 @@ Result<FrozenLayer> DecodeFrozenLayer(const nlohmann::json& meta, int l, int IC,
       break;
     }
     default:
-      // Checked before allocating: the shape comes from the file and may be huge.
+      // Size first: IC x OC come from META and must not size an allocation on their own.
       if (w->size() != 4 * static_cast<uint64_t>(L.num_weights())) {
-        return Status::InvalidInput(wat + ": " + std::to_string(w->size()) + " bytes, a dense " + std::to_string(IC) +
-                                    " x " + std::to_string(OC) + " layer needs " +
-                                    std::to_string(4 * static_cast<uint64_t>(L.num_weights())));
+        return Status::InvalidInput(wat + ": expected " + std::to_string(4 * L.num_weights()) +
+                                    " bytes for " + std::to_string(IC) + " x " +
+                                    std::to_string(OC) + " floats, got " +
+                                    std::to_string(w->size()));
       }
       L.W.resize(static_cast<size_t>(L.num_weights()));
       MING_RETURN_IF_ERROR(DecodeFloats(*w, L.W.data(), L.W.size(), wat));

@@ -340,12 +340,29 @@ TEST(Preprocess, EncodeErrorsNamePlaceAndColumn) {
   EXPECT_EQ(st.message(), "column 'temperature': 'hot' is not a number");
 }
 
+// A table made without ParseCsv (which refuses such text itself), as a library caller may.
+CsvTable Table(std::vector<std::string> header, std::vector<std::string> cells) {
+  CsvTable t;
+  t.source = "data.csv";
+  t.header = std::move(header);
+  t.cells = std::move(cells);
+  for (size_t r = 0; r < t.cells.size() / t.header.size(); ++r) t.line.push_back(static_cast<int64_t>(r) + 2);
+  return t;
+}
+
+std::string FitError(const CsvTable& t, const FitOptions& opts) {
+  Result<Preprocessor> p = Preprocessor::Fit(t, AllRows(t), opts);
+  return p.ok() ? "(fitted)" : p.status().message();
+}
+
 TEST(PreprocessFit, RefusesNamesThatAreNotUtf8WithTheirPlace) {
   // Latin-1 'été' in a category: the model's META is UTF-8 JSON, so it cannot be stored.
-  const std::string e = FitError("c,y\nhiver,1\n\xe9t\xe9,0\n", Label("y"));
+  const std::string e = FitError(Table({"c", "y"}, {"hiver", "1", "\xe9t\xe9", "0"}), Label("y"));
   EXPECT_NE(e.find("data.csv:3: column 'c': '\\xE9t\\xE9' is not valid UTF-8"), std::string::npos) << e;
-  EXPECT_NE(FitError("\xe9,y\n1,1\n2,0\n", Label("y")).find("data.csv:1: column '\\xE9'"), std::string::npos);
-  EXPECT_NE(FitError("a,y\n1,\xff\n2,0\n", Label("y")).find("data.csv:2: column 'y'"), std::string::npos);
+  EXPECT_NE(FitError(Table({"\xe9", "y"}, {"1", "1", "2", "0"}), Label("y")).find("data.csv:1: column '\\xE9'"),
+            std::string::npos);
+  EXPECT_NE(FitError(Table({"a", "y"}, {"1", "\xff", "2", "0"}), Label("y")).find("data.csv:2: column 'y'"),
+            std::string::npos);
   // Valid UTF-8 (two- to four-byte forms) is kept as it is.
   const Preprocessor p = MustFit(Parse("c,y\n\xc3\xa9t\xc3\xa9,1\n\xf0\x9f\x8d\x90,0\n"), Label("y"));
   EXPECT_EQ(p.fields()[0].categories.size(), 2u);
