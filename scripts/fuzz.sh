@@ -29,7 +29,8 @@ build=${MING_FUZZ_BUILD:-build-fuzz}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DMING_FUZZ=ON -DMING_TESTS=OFF \
-  -DMING_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+  -DMING_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
+  "${launcher[@]}" >/dev/null
 ninja -C "$build" "${targets[@]/%/_fuzz}"
 
 # The longest input worth trying: model files and checkpoints are a few KiB, structured
