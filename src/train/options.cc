@@ -63,22 +63,16 @@ Status EnumField(const json& j, const char* key, E* out) {
   return Status::Ok();
 }
 
-}  // namespace
-
-namespace {
-
-// An integer in [1, max]; get<int>() would wrap 2^32 + 5 to 5.
+// An integer in [1, max] (JsonInt: get<int>() would wrap 2^32 + 5 to 5).
 Status IntField(const json& v, const std::string& what, int max, int* out) {
   if (!v.is_number_integer())
     return Status::InvalidInput("network: " + what + " must be an integer");
-  const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() >= 1 &&
-                                                     v.get<uint64_t>() <= static_cast<uint64_t>(max)
-                                               : v.get<int64_t>() >= 1 && v.get<int64_t>() <= max;
-  if (!in_range) {
+  try {
+    *out = static_cast<int>(JsonInt(v, 1, max));
+  } catch (const json::exception&) {
     return Status::InvalidInput("network: " + what + " " + v.dump() + " is outside 1.." +
                                 std::to_string(max));
   }
-  *out = v.get<int>();
   return Status::Ok();
 }
 
