@@ -52,7 +52,7 @@ class ConnWatchdog {
     e->state.compare_exchange_strong(expected, kReading);
   }
   int64_t cut() const { return cut_.load(); }
-  // Steady clock in microseconds (the load shedder measures sojourns against it too).
+  // Steady clock in microseconds.
   static int64_t NowUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::steady_clock::now().time_since_epoch())

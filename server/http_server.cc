@@ -2,8 +2,6 @@
 // while a reply is pending on another thread, and draining.
 #include "server/http_server.h"
 
-#include "server/load_shed.h"
-
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -17,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <mutex>
 #include <thread>
 
@@ -28,11 +28,21 @@ struct HttpServer::Conn {
   HttpResponse resp;
   std::mutex mu;
   bool handled = false, done = false, suspended = false;
-  bool shed = false;  // the load shedder refused it when its headers came in
   std::chrono::steady_clock::time_point start;
 };
 
+// Per connection (libmicrohttpd's socket context).
+struct HttpServer::ConnCtx {
+  Acceptor::Worker* worker = nullptr;
+  ConnWatchdog::Entry* entry = nullptr;  // null without the watchdog, and for the ping
+  bool ping = false;     // the acceptor's lag-ping connection: answered here, never counted
+  bool counted = false;  // counted in worker->conns
+};
+
 namespace {
+
+// The con_cls of a ping request (it needs no state).
+char kPingRequest;
 
 MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, const char* method,
                       const char*, const char* upload, size_t* upload_size, void** con_cls) {
@@ -103,8 +113,36 @@ const char* Header(MHD_Connection* c, const char* name) {
 }  // namespace
 
 HttpServer::~HttpServer() {
-  if (daemon_) MHD_stop_daemon(daemon_);
+  if (acceptor_) acceptor_->Stop();
+  StopDaemons();
+  if (pong_) MHD_destroy_response(pong_);
 }
+
+void HttpServer::StopDaemons() {
+  for (auto& w : workers_) {
+    if (w->daemon) MHD_stop_daemon(w->daemon);
+    w->daemon = nullptr;
+  }
+}
+
+namespace {
+
+// A listening TCP socket on addr, or -1 with errno set.
+int Listen(const sockaddr_in& addr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (fd < 0) return -1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
 
 Status HttpServer::Start() {
   sockaddr_in addr{};
@@ -113,26 +151,48 @@ Status HttpServer::Start() {
   if (inet_pton(AF_INET, opts_.host.c_str(), &addr.sin_addr) != 1) {
     return Status::InvalidInput("--host '" + opts_.host + "' is not an IPv4 address");
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_ITC | MHD_USE_TURBO;
-  const unsigned pool = opts_.threads > 1 ? static_cast<unsigned>(opts_.threads) : 0;
+  const int listen_fd = Listen(addr);
+  if (listen_fd < 0) {
+    return Status::IoError("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) + ": " +
+                           std::strerror(errno));
+  }
+  sockaddr_in bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.sin_port);
   if (opts_.request_timeout_s > 0) {
     watchdog_ = std::make_unique<ConnWatchdog>(static_cast<int>(opts_.request_timeout_s * 1000));
   }
-  daemon_ = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_NOTIFY_COMPLETED, &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION,
-      &OnConnectionC, this, MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_THREAD_POOL_SIZE, pool,
-      MHD_OPTION_CONNECTION_LIMIT, opts_.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-      opts_.timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
-  if (!daemon_) {
-    return Status::IoError("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) +
-                           " (address in use or not permitted)");
+  pong_ = MHD_create_response_from_buffer(0, const_cast<char*>(""), MHD_RESPMEM_PERSISTENT);
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                         MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET;
+  std::vector<Acceptor::Worker*> workers;
+  for (int i = 0; i < std::max(1, opts_.threads); ++i) {
+    auto w = std::make_unique<Acceptor::Worker>();
+    w->daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_NOTIFY_COMPLETED,
+                                 &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_CONNECTION_LIMIT,
+                                 opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
+                                 MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+    workers.push_back(w.get());
+    workers_.push_back(std::move(w));
+    if (!workers.back()->daemon || !pong_) {
+      ::close(listen_fd);
+      StopDaemons();
+      return Status::IoError("cannot start HTTP event thread " + std::to_string(i));
+    }
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  port_ = info ? info->port : opts_.port;
-  return Status::Ok();
+  Acceptor::Options ao;
+  ao.target_us = static_cast<int64_t>(opts_.overload_lag_ms * 1000);
+  ao.interval_us = std::max<int64_t>(1, int64_t{opts_.overload_interval_ms} * 1000);
+  ao.max_connections = opts_.max_connections;
+  acceptor_ = std::make_unique<Acceptor>(listen_fd, std::move(workers), ao, &refused_);
+  Status st = acceptor_->Start();
+  if (!st.ok()) {
+    acceptor_->Stop();
+    StopDaemons();
+  }
+  return st;
 }
 
 int HttpServer::Queue(void* connection, Conn* c) {
@@ -159,9 +219,14 @@ int HttpServer::Queue(void* connection, Conn* c) {
   return ok == MHD_YES;
 }
 
-static ConnWatchdog::Entry* EntryOf(MHD_Connection* conn) {
+static HttpServer::ConnCtx* CtxOf(MHD_Connection* conn) {
   const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  return info ? static_cast<ConnWatchdog::Entry*>(info->socket_context) : nullptr;
+  return info ? static_cast<HttpServer::ConnCtx*>(info->socket_context) : nullptr;
+}
+
+static ConnWatchdog::Entry* EntryOf(MHD_Connection* conn) {
+  HttpServer::ConnCtx* ctx = CtxOf(conn);
+  return ctx ? ctx->entry : nullptr;
 }
 
 // Answers now, before the body (if any) is read; libmicrohttpd then closes the connection.
@@ -195,22 +260,6 @@ int HttpServer::TooLarge(void* connection) {
   return 0;
 }
 
-// The headers are in: the load shedder's verdict for this event thread (one per thread, so
-// no lock; no allocation). The sojourn starts where the watchdog's deadline does.
-bool HttpServer::ShouldShed(void* connection) {
-  if (!watchdog_ || opts_.shed_target_ms <= 0) return false;
-  const ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection));
-  if (!e) return false;
-  thread_local const HttpServer* owner = nullptr;
-  thread_local LoadShedder shedder;
-  if (owner != this) {
-    owner = this;
-    shedder = LoadShedder(static_cast<int64_t>(opts_.shed_target_ms * 1000), int64_t{opts_.shed_interval_ms} * 1000);
-  }
-  const int64_t now = ConnWatchdog::NowUs();
-  return shedder.Shed(now, now - e->since_us.load(std::memory_order_relaxed), ThreadBlocks);
-}
-
 // The headers are in: check framing, the in-flight cap and the declared size.
 int HttpServer::Begin(void* connection, Conn* c) {
   auto* conn = static_cast<MHD_Connection*>(connection);
@@ -218,6 +267,7 @@ int HttpServer::Begin(void* connection, Conn* c) {
     return Reject(connection, c, 503, "the server has " + std::to_string(opts_.max_in_flight) +
                                           " requests in flight; retry later");
   }
+
   Framing f;
   MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
   // RFC 9112 6.3: a message with both is a smuggling risk; a server may reject it, and must
@@ -252,16 +302,21 @@ int HttpServer::Begin(void* connection, Conn* c) {
 int HttpServer::OnRequest(void* connection, const char* url, const char* method, const char* upload,
                           size_t* upload_size, void** con_cls) {
   auto* conn = static_cast<MHD_Connection*>(connection);
+  if (*con_cls == &kPingRequest) return MHD_queue_response(conn, 204, pong_) == MHD_YES;
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) {  // headers are in: set up the request
+    ConnCtx* ctx = CtxOf(conn);
+    if (ctx && ctx->ping) {  // answered on the next call, so the connection stays open
+      *con_cls = &kPingRequest;
+      return 1;
+    }
+    if (ctx) ctx->worker->requests.fetch_add(1, std::memory_order_relaxed);
     c = new Conn;
     *con_cls = c;
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
-    const int ok = Begin(connection, c);
-    if (ok && !c->done) c->shed = ShouldShed(connection);
-    return ok;
+    return Begin(connection, c);
   }
   if (*upload_size > 0) {
     if (c->req.body.size() + *upload_size > opts_.max_body) {
@@ -281,13 +336,6 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(conn);
     if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
-  }
-  if (c->shed) {  // answered only now, with the body read, so the connection stays open
-    c->resp.status = 503;
-    c->resp.body = "{\"error\":\"the server is overloaded; retry later\"}";
-    c->done = true;
-    shed_.fetch_add(1, std::memory_order_relaxed);
-    return Queue(connection, c);
   }
   c->req.method = c->method;
   c->req.path = c->path;
@@ -317,18 +365,42 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
 }
 
 void HttpServer::OnConnection(void* connection, void** socket_context, bool opened) {
-  if (!watchdog_) return;
   auto* conn = static_cast<MHD_Connection*>(connection);
+  auto* ctx = static_cast<ConnCtx*>(*socket_context);
   if (!opened) {
-    if (*socket_context) watchdog_->Close(static_cast<ConnWatchdog::Entry*>(*socket_context));
+    if (ctx) {
+      if (ctx->entry) watchdog_->Close(ctx->entry);
+      if (ctx->counted) ctx->worker->conns.fetch_sub(1, std::memory_order_relaxed);
+      if (ctx->ping) ctx->worker->ping_peer = -1;  // its fd number may be reused
+      delete ctx;
+    }
     *socket_context = nullptr;
     return;
   }
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (info) *socket_context = watchdog_->Open(info->connect_fd);
+  const MHD_ConnectionInfo* d = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+  const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  Acceptor::Worker* worker = nullptr;
+  for (auto& w : workers_) {
+    if (d && w->daemon == d->daemon) worker = w.get();
+  }
+  if (!worker || !fd) return;  // not one of ours (cannot happen); served uncounted
+  ctx = new ConnCtx;
+  ctx->worker = worker;
+  *socket_context = ctx;
+  if (fd->connect_fd == worker->ping_peer) {
+    ctx->ping = true;
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    return;
+  }
+  ctx->counted = true;  // the acceptor counted it when it handed it over
+  if (watchdog_) ctx->entry = watchdog_->Open(fd->connect_fd);
 }
 
 void HttpServer::OnCompleted(void* connection, void** con_cls) {
+  if (*con_cls == &kPingRequest) {
+    *con_cls = nullptr;
+    return;
+  }
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) return;
   if (watchdog_) {
@@ -348,18 +420,25 @@ void HttpServer::OnCompleted(void* connection, void** con_cls) {
   in_flight_.fetch_sub(1);
 }
 
+EdgeStats HttpServer::stats() const {
+  EdgeStats s;
+  s.in_flight = in_flight_.load();
+  s.refused = refused_.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) s.overloaded_threads += w->overloaded.load(std::memory_order_relaxed);
+  return s;
+}
+
 bool HttpServer::Drain(int timeout_ms) {
-  if (!daemon_) return true;
+  if (!acceptor_) return true;
   draining_.store(true);
-  const MHD_socket fd = MHD_quiesce_daemon(daemon_);
-  if (fd != MHD_INVALID_SOCKET) ::close(fd);
+  acceptor_->Stop();
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const bool clean = in_flight_.load() == 0;
-  MHD_stop_daemon(daemon_);
-  daemon_ = nullptr;
+  StopDaemons();
+  acceptor_.reset();
   return clean;
 }
 

@@ -1,12 +1,14 @@
-// The HTTP/1.1 edge, on GNU libmicrohttpd (epoll, a pool of event threads): reads a request
-// (body size capped, answered 413 without reading on), hands it to a Handler, and sends the
-// reply, which may come later from another thread (the connection is suspended meanwhile).
-// Limits: connection cap, inactivity timeout, a deadline for each whole request (the
-// watchdog, conn_watchdog.h: 408), an in-flight request cap (503 + Retry-After), strict
-// framing (Content-Length with Transfer-Encoding, repeated or malformed Content-Length: 400;
-// over 100 header fields: 431), queueing-delay load shedding (load_shed.h: 503 +
-// Retry-After, the connection kept). Drain() stops accepting, waits for in-flight requests to be
-// answered, then stops.
+// The HTTP/1.1 edge, on GNU libmicrohttpd (one epoll daemon per event thread, fed by an
+// accept thread, acceptor.h): reads a request (body size capped, answered 413 without
+// reading on), hands it to a Handler, and sends the reply, which may come later from another
+// thread (the connection is suspended meanwhile).
+// Limits: a connection cap and overload control (acceptor.h, overload.h: while every event
+// thread's loop lags, or the cap is reached, a new connection gets 503 + Retry-After at
+// once from the accept thread), inactivity timeout, a deadline for each
+// whole request (the watchdog, conn_watchdog.h: 408), an in-flight request cap (503 +
+// Retry-After), strict framing (Content-Length with Transfer-Encoding, repeated or malformed
+// Content-Length: 400; over 100 header fields: 431). Drain() stops accepting, waits for
+// in-flight requests to be answered, then stops.
 // Thread-safety: Start/Drain/Stop from one controlling thread; Handler::Handle is called on
 // the event threads concurrently; a Reply may be called once, from any thread.
 #pragma once
@@ -21,9 +23,11 @@
 #include <vector>
 
 #include "ming/status.h"
+#include "server/acceptor.h"
 #include "server/conn_watchdog.h"
+#include "server/metrics.h"
 
-struct MHD_Daemon;
+struct MHD_Response;
 
 namespace ming::server {
 
@@ -70,12 +74,12 @@ struct HttpOptions {
   // Requests received (headers in) and not yet answered; one more is answered 503 with
   // Retry-After at once instead of waiting.
   unsigned max_in_flight = 256;
-  // Queueing-delay load shedding (load_shed.h): while an event thread has a standing queue,
-  // requests that waited longer than the target get 503 + Retry-After without running the
-  // handler. 0: off. Needs request_timeout_s > 0 (the watchdog records when each request's
-  // wait began).
-  double shed_target_ms = 2;
-  unsigned shed_interval_ms = 100;
+  // Overload control (overload.h): an event thread whose loop lag has stayed over the
+  // target for overload_interval_ms is overloaded until it has stayed within it as long; new
+  // connections go to threads that are not, and get 503 + Retry-After at once when every
+  // thread is. 0: off (only max_connections refuses).
+  double overload_lag_ms = 2;
+  unsigned overload_interval_ms = 50;
   bool access_log = false;
 };
 
@@ -92,12 +96,14 @@ class HttpServer {
   // Returns true when every in-flight request was answered.
   bool Drain(int timeout_ms);
   int64_t in_flight() const { return in_flight_.load(); }
-  // Requests answered 503 by the load shedder so far.
-  int64_t shed() const { return shed_.load(std::memory_order_relaxed); }
+  // In flight, refused at accept so far (every thread overloaded, or max_connections
+  // open), threads overloaded now.
+  EdgeStats stats() const;
   bool draining() const { return draining_.load(); }
 
   // libmicrohttpd callbacks (public for the C trampolines only).
   struct Conn;
+  struct ConnCtx;
   int OnRequest(void* connection, const char* url, const char* method, const char* upload,
                 size_t* upload_size, void** con_cls);
   void OnCompleted(void* connection, void** con_cls);
@@ -108,13 +114,15 @@ class HttpServer {
   int Begin(void* connection, Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
   int TooLarge(void* connection);
-  bool ShouldShed(void* connection);
+  void StopDaemons();
   HttpOptions opts_;
   Handler* handler_;
-  MHD_Daemon* daemon_ = nullptr;
+  std::vector<std::unique_ptr<Acceptor::Worker>> workers_;  // one per event thread
+  std::unique_ptr<Acceptor> acceptor_;
+  MHD_Response* pong_ = nullptr;  // the answer to the acceptor's lag pings
   int port_ = 0;
   std::atomic<int64_t> in_flight_{0};
-  std::atomic<int64_t> shed_{0};
+  std::atomic<int64_t> refused_{0};
   std::atomic<bool> draining_{false};
   std::unique_ptr<ConnWatchdog> watchdog_;  // null when request_timeout_s == 0
 };

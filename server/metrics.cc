@@ -78,7 +78,7 @@ void Metrics::Batch(int rows) {
   batches_.Add(rows, kBatch);
 }
 
-std::string Metrics::Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth, int64_t shed) const {
+std::string Metrics::Render(const ModelStore& store, const EdgeStats& edge, int64_t queue_depth) const {
   std::string o;
   std::lock_guard<std::mutex> lock(mu_);
   Head(o, "ming_requests_total", "counter", "HTTP requests answered, by model and status code.");
@@ -103,10 +103,13 @@ std::string Metrics::Render(const ModelStore& store, int64_t in_flight, int64_t 
   Head(o, "ming_batch_queue_depth", "gauge", "Requests waiting in the dynamic batching queue.");
   o += "ming_batch_queue_depth " + std::to_string(queue_depth) + "\n";
   Head(o, "ming_requests_in_flight", "gauge", "Requests received and not yet answered.");
-  o += "ming_requests_in_flight " + std::to_string(in_flight) + "\n";
-  Head(o, "ming_requests_shed_total", "counter",
-       "Requests answered 503 by the load shedder (they waited past the queueing-delay target) without running.");
-  o += "ming_requests_shed_total " + std::to_string(shed) + "\n";
+  o += "ming_requests_in_flight " + std::to_string(edge.in_flight) + "\n";
+  Head(o, "ming_connections_refused_total", "counter",
+       "Connections answered 503 + Retry-After at accept without being read: every event thread overloaded (its loop lagging), or --max-connections open.");
+  o += "ming_connections_refused_total " + std::to_string(edge.refused) + "\n";
+  Head(o, "ming_event_threads_overloaded", "gauge",
+       "HTTP event threads whose loop lag has stayed over --overload-lag-ms for --overload-interval-ms.");
+  o += "ming_event_threads_overloaded " + std::to_string(edge.overloaded_threads) + "\n";
   Head(o, "ming_model_ready", "gauge", "1 for each loaded model version; 0 for a model whose last load failed.");
   for (const ModelState& s : store.States()) {
     o += "ming_model_ready{model=\"" + Escape(s.name) + "\",version=\"" + Escape(s.version) + "\"} " + (s.ready ? "1" : "0") + "\n";

@@ -16,6 +16,13 @@ namespace ming::server {
 
 class ModelStore;
 
+// What the HTTP edge reports about itself.
+struct EdgeStats {
+  int64_t in_flight = 0;           // requests received and not yet answered
+  int64_t refused = 0;             // connections answered 503 at accept (never reach Request())
+  int64_t overloaded_threads = 0;  // event threads overloaded now (overload.h)
+};
+
 class Metrics {
  public:
   // One finished request on `model` ("" when it named no known model) with HTTP `code`.
@@ -23,8 +30,7 @@ class Metrics {
   // One batch of `rows` run by the dynamic batcher.
   void Batch(int rows);
 
-  // shed: requests the HTTP edge's load shedder answered 503 (they never reach Request()).
-  std::string Render(const ModelStore& store, int64_t in_flight, int64_t queue_depth, int64_t shed) const;
+  std::string Render(const ModelStore& store, const EdgeStats& edge, int64_t queue_depth) const;
 
   static constexpr std::array<double, 13> kLatency = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};

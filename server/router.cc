@@ -117,7 +117,7 @@ void Router::Route(Ctx& c, const std::vector<std::string_view>& seg) {
   if (get_only && !get) return NotAllowed(c, "GET, HEAD");
   if (n == 1 && seg[0] == "metrics" && get) {
     const int64_t q = batcher_ ? batcher_->depth() : 0;
-    return Send(c, 200, metrics_.Render(store_, http_ ? http_->in_flight() : 0, q, http_ ? http_->shed() : 0), -1,
+    return Send(c, 200, metrics_.Render(store_, http_ ? http_->stats() : EdgeStats{}, q), -1,
                 "text/plain; version=0.0.4; charset=utf-8");
   }
   if (n >= 1 && seg[0] == "v2") {

@@ -93,7 +93,7 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--max-queue", o->router.max_queue, "Dynamic batching: queued requests before 503")->capture_default_str();
   cmd->add_option("--max-rows", o->router.max_rows, "Most rows per request (more: 413)")->capture_default_str();
   cmd->add_option("--max-body-mib", o->max_body_mib, "Largest request body in MiB (more: 413)")->capture_default_str();
-  cmd->add_option("--max-connections", o->http.max_connections, "Most open connections")->capture_default_str();
+  cmd->add_option("--max-connections", o->http.max_connections, "Most open connections; more get 503 + Retry-After at once")->capture_default_str();
   cmd->add_option("--timeout-s", o->http.timeout_s, "Close connections idle or stalled this long")->capture_default_str();
   cmd->add_option("--request-timeout-s", o->http.request_timeout_s,
                   "A request must arrive whole within this long of its connection opening or the previous reply, else 408 (0: no deadline)")
@@ -101,11 +101,12 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--max-in-flight", o->http.max_in_flight, "Requests received and not yet answered before new ones get 503 + Retry-After")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--shed-target-ms", o->http.shed_target_ms,
-                  "Load shedding: while an event thread has a standing queue, requests that waited longer than this get 503 + Retry-After (0: off)")
+  cmd->add_option("--overload-lag-ms", o->http.overload_lag_ms,
+                  "Overload control: an event thread whose loop lags more than this for --overload-interval-ms takes no new connections; when none takes them, they get 503 + Retry-After at once (0: off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--shed-interval-ms", o->http.shed_interval_ms, "Load shedding: the window over which a standing queue is judged")
+  cmd->add_option("--overload-interval-ms", o->http.overload_interval_ms,
+                  "Overload control: how long the lag must stay over the target to count as overload, and within it to end it")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--poll-ms", o->poll_ms, "Check model files for changes this often (0: never)")->capture_default_str();

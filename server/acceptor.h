@@ -1,0 +1,105 @@
+// The HTTP edge's front door: one thread accepts every connection and hands it to the event
+// thread with the fewest connections among those not overloaded (MHD_add_connection), or,
+// when every thread is overloaded or --max-connections are open, answers it at once with a
+// canned 503 + Retry-After + Connection: close, so a refused client never waits behind a
+// busy event loop. A connection whose first request is a GET (health, metadata, metrics)
+// is let in even then (it waits up to 5 ms for its first bytes to tell). The same thread measures each event loop's lag with a ping on an
+// internal socketpair connection (at most one ping in flight per thread; one about every
+// ms while the thread serves requests, every 50 ms when idle) and feeds that thread's
+// OverloadDetector (overload.h). A refused socket's read side is drained for up to a second
+// after the 503, so that closing it does not reset the connection under the client.
+// Thread-safety: Start/Stop from the controlling thread; a Worker's atomics are shared with
+// its event thread, the rest belongs to the acceptor thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <sys/socket.h>
+
+#include <deque>
+#include <unordered_map>
+#include <utility>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ming/status.h"
+#include "server/overload.h"
+
+struct MHD_Daemon;
+
+namespace ming::server {
+
+class Acceptor {
+ public:
+  struct Worker {
+    MHD_Daemon* daemon = nullptr;
+    int ping_peer = -1;                // libmicrohttpd's end of the ping connection
+    std::atomic<int64_t> conns{0};       // client connections open on the thread
+    std::atomic<bool> overloaded{false};  // published by the acceptor
+    std::atomic<int64_t> requests{0};    // client requests seen (the pings' pace)
+    // Acceptor thread only.
+    int ping_fd = -1;
+    OverloadDetector detector;
+    int64_t sent_us = -1, next_us = 0, requests_at_ping = 0;
+    std::string inbox;
+  };
+  struct Options {
+    int64_t target_us = 2000, interval_us = 50000;  // OverloadDetector's; target 0: off
+    int64_t max_connections = 1024;                 // over all threads
+  };
+
+  // Takes the listening socket (closed by Stop). workers: one per event thread, each with
+  // its daemon started; they outlive the acceptor. refused: counts the 503s it sends.
+  Acceptor(int listen_fd, std::vector<Worker*> workers, Options opts, std::atomic<int64_t>* refused)
+      : listen_fd_(listen_fd), workers_(std::move(workers)), opts_(opts), refused_(refused) {}
+  ~Acceptor();
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
+
+  // Opens the ping connections and starts the thread.
+  Status Start();
+  // Stops accepting: joins the thread, closes the listening socket and every socket it
+  // still holds. Idempotent.
+  void Stop();
+
+ private:
+  void Loop();
+  void AcceptAll(int64_t now);
+  void Admit(int fd, const sockaddr_storage& addr, socklen_t len, int64_t now, bool held);
+  void Hand(Worker* w, int fd, const sockaddr_storage& addr, socklen_t len);
+  void Hold(int fd, const sockaddr_storage& addr, socklen_t len, int64_t now);
+  void OnHeldReadable(int fd, int64_t now);
+  void ExpireHeld(int64_t now);
+  void Refuse(int fd, const std::string& reply);
+  void Ping(Worker* w, int64_t now);
+  void OnPong(Worker* w, int64_t now);
+  void Linger(int fd, int64_t now);
+  void OnLingerReadable(int fd);
+  void ExpireLingers(int64_t now);
+  int TimeoutMs(int64_t now) const;
+
+  int listen_fd_;
+  std::vector<Worker*> workers_;
+  Options opts_;
+  std::atomic<int64_t>* refused_;
+  int epoll_ = -1, wake_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  int64_t accept_paused_until_ = 0;  // after EMFILE/ENFILE: retry accepting then
+  // Refused sockets still open for their client's last bytes: (deadline, fd) oldest first,
+  // and fd -> its deadline for those still open.
+  std::deque<std::pair<int64_t, int>> linger_order_;
+  std::unordered_map<int, int64_t> lingering_;
+  // Connections waiting for their first bytes while every thread is overloaded, likewise.
+  struct Held {
+    int64_t deadline;
+    sockaddr_storage addr;
+    socklen_t len;
+  };
+  std::deque<std::pair<int64_t, int>> held_order_;
+  std::unordered_map<int, Held> held_;
+  std::string overloaded_reply_, full_reply_;
+};
+
+}  // namespace ming::server
