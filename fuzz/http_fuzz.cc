@@ -4,7 +4,7 @@
 // most 4 KiB) is the byte stream. It is sent on a fresh connection in pieces at those points
 // (a short pause between them), then the write side is shut down (the server answers every
 // complete request in the stream, then closes) and the answer is read (until 30 ms of
-// silence after it; if the two answers differ, both are redone reading until the close). The same bytes
+// silence; if the two answers differ, both are redone reading until the close). The same bytes
 // are then sent unsplit. Properties: the same status lines in both answers (a request split
 // at any points must parse the same), the server answers or closes within 6 s (its inactivity timeout is 1 s), and a single
 // JSON answer's body is valid JSON. Admin requests change the store, so "tiny" is reloaded
@@ -76,8 +76,9 @@ Server& S() {
 
 // Sends `bytes` in pieces ending at `cuts`, shuts down writing and returns all that comes
 // back ("" when the server closed without answering).
-// Impatient: stop once something came back and then nothing for 30 ms (a keep-alive
-// connection may linger until the server's timeout); patient: read until the server closes.
+// Impatient: stop after 30 ms of silence, answered or not (a connection half-closed after
+// an incomplete request, or kept alive after a complete one, may stay open until the
+// server's inactivity timeout); patient: read until the server closes.
 std::string Exchange(std::string_view bytes, const std::vector<size_t>& cuts, bool patient) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) std::abort();
@@ -107,7 +108,7 @@ std::string Exchange(std::string_view bytes, const std::vector<size_t>& cuts, bo
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, patient ? 100 : 30) == 0) {
-      if (!patient && !in.empty()) break;
+      if (!patient) break;
       if (std::chrono::steady_clock::now() > deadline) __builtin_trap();  // the server hangs
       continue;
     }

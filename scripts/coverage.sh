@@ -16,9 +16,9 @@ find "$dir" -name '*.gcda' -delete
 ctest --test-dir "$dir" -j "$(nproc)" --output-on-failure
 # The input-facing code: parsers, loaders, validators, the request path.
 filters=(src/data/csv.cc src/data/schema.cc src/data/preprocess.cc src/data/preprocess_encode.cc
-         src/data/preprocess_json.cc src/format/container.cc src/runtime/model_file.cc
+         src/data/preprocess_json.cc src/data/utf8.cc src/format/container.cc src/runtime/model_file.cc
          src/runtime/frozen.cc src/nn/config.cc src/train/checkpoint.cc src/util/file.cc
-         server/http_server.cc server/router.cc server/v2_json.cc server/v1_json.cc
+         server/acceptor.cc server/conn_watchdog.cc server/http_server.cc server/router.cc server/v2_json.cc server/v1_json.cc
          server/protocol.cc server/model_store.cc)
 args=(-r . --object-directory "$dir" --exclude-throw-branches --exclude-unreachable-branches)
 for f in "${filters[@]}"; do args+=(--filter "$f"); done

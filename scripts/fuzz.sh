@@ -45,6 +45,10 @@ max_len() {
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ming-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The targets' own temp trees (repository, models, checkpoints) go to memory when it can:
+# the repository target is bound by directory operations.
+target_tmp=${TMPDIR:-/tmp}
+[[ -d /dev/shm && -w /dev/shm ]] && target_tmp=/dev/shm
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=0:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
@@ -57,7 +61,7 @@ run_one() {
   before=$(find "$dir/corpus" -type f | wc -l)
   local rc=0
   # shellcheck disable=SC2086
-  "$build/fuzz/${name}_fuzz" "$dir/corpus" "${dict[@]}" -max_total_time="$seconds" \
+  TMPDIR=$target_tmp "$build/fuzz/${name}_fuzz" "$dir/corpus" "${dict[@]}" -max_total_time="$seconds" \
     -max_len="$(max_len "$name")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/" ${MING_FUZZ_ARGS:-} >"$dir/log" 2>&1 || rc=$?
   echo "$rc" >"$dir/rc"

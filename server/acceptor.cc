@@ -301,6 +301,7 @@ void Acceptor::Ping(Worker* w, int64_t now) {
 }
 
 void Acceptor::OnPong(Worker* w, int64_t now) {
+  if (w->ping_fd < 0) return;  // closed earlier in this round of events
   char buf[1024];
   ssize_t n;
   while ((n = ::recv(w->ping_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) w->inbox.append(buf, static_cast<size_t>(n));

@@ -72,9 +72,10 @@ bool IsSymlink(const std::string& path) {
 }  // namespace
 
 // Why `path` (a NAME or VERSION directory, or a model file) may not be used: it does not
-// resolve, or resolves outside the repository. "" when it is fine.
-std::string ModelStore::Refusal(const std::string& path, const char* what) const {
-  const std::string real = RealPath(path);
+// resolve, or resolves outside the repository. "" when it is fine (and *real_out, if given,
+// is where it resolves).
+std::string ModelStore::Refusal(const std::string& path, const char* what, std::string* real_out) const {
+  std::string real = RealPath(path);
   if (real.empty()) {
     return "refused " + std::string(what) + " " + path + ": it does not resolve (" + std::strerror(errno) + ")";
   }
@@ -82,6 +83,7 @@ std::string ModelStore::Refusal(const std::string& path, const char* what) const
     return "refused " + std::string(what) + " " + path + ": it resolves to " + real +
            ", outside the repository " + root_;
   }
+  if (real_out) *real_out = std::move(real);
   return "";
 }
 
@@ -188,12 +190,9 @@ void ModelStore::ScanName(const std::string& name, std::vector<FileInfo>& out) c
     if (f.refused.empty()) {
       struct stat st;
       if (::lstat(f.path.c_str(), &st) != 0) continue;  // a version without a model file yet
-      f.refused = Refusal(f.path, "model file");
+      f.refused = Refusal(f.path, "model file", &f.real);
     }
-    if (f.refused.empty()) {
-      f.real = RealPath(f.path);
-      if (!Stat(f.real, &f.mtime_ns, &f.size)) continue;
-    }
+    if (f.refused.empty() && !Stat(f.real, &f.mtime_ns, &f.size)) continue;
     out.push_back(f);
   }
 }

@@ -95,7 +95,7 @@ class ModelStore {
   };
   std::vector<FileInfo> Scan(const std::string& only_name) const;
   void ScanName(const std::string& name, std::vector<FileInfo>& out) const;
-  std::string Refusal(const std::string& path, const char* what) const;
+  std::string Refusal(const std::string& path, const char* what, std::string* real = nullptr) const;
   Result<std::shared_ptr<const Model>> LoadChecked(const FileInfo& f) const;
   int Apply(const std::vector<FileInfo>& files, const std::string& only_name, bool force);
 
