@@ -220,7 +220,9 @@ void Acceptor::Hand(Worker* w, int fd, const sockaddr_storage& addr, socklen_t l
 // Waits (in the loop, up to kHoldUs) for the first bytes of a connection that came in while
 // every thread was overloaded.
 void Acceptor::Hold(int fd, const sockaddr_storage& addr, socklen_t len, int64_t now) {
-  if (held_.size() >= kMaxLingering || !Watch(epoll_, fd, EPOLLIN | EPOLLRDHUP, Tag(kHeld, fd))) {
+  // Edge-triggered: bytes that do not decide yet ("GE") must not wake the loop again and
+  // again; the next bytes, or the deadline, will.
+  if (held_.size() >= kMaxLingering || !Watch(epoll_, fd, EPOLLIN | EPOLLRDHUP | EPOLLET, Tag(kHeld, fd))) {
     return Refuse(fd, overloaded_reply_);
   }
   held_[fd] = Held{now + kHoldUs, addr, len};

@@ -130,7 +130,9 @@ class Malformed : public testing::Test {
     server_ = new Server("--repository '" + Fix().repo + "' --threads 2 --max-body-mib 2 --timeout-s 2 " +
                          "--request-timeout-s 2 --admin-token sekret --poll-ms 0");
   }
+  // After every malformed request, the server still drains and exits cleanly.
   static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Terminate(), 0) << server_->stderr_text();
     delete server_;
     server_ = nullptr;
   }

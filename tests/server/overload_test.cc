@@ -24,56 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Model {
-  std::string dir, path, body;  // body: a valid one-row v2 infer request
-  std::string heavy;            // the same row 256 times: a request that keeps inference busy
-};
-
-const Model& Fix() {
-  static Model* m = [] {
-    auto* x = new Model;
-    x->dir = testing::TempDir() + "/ming_overload_" + std::to_string(::getpid());
-    fs::create_directories(x->dir);
-    const std::string cd = "cd '" + x->dir + "' && " MING_BINARY " ";
-    EXPECT_EQ(std::system((cd + "generate invitations --rows 300 --seed 5 -o inv.csv >/dev/null").c_str()), 0);
-    EXPECT_EQ(std::system((cd + "train inv.csv --label accepted -o inv.ming --epochs 1 --hidden 8 --quiet >/dev/null 2>&1").c_str()), 0);
-    x->path = x->dir + "/inv.ming";
-    // The request: the first data row, every field as BYTES.
-    std::ifstream in(x->dir + "/inv.csv");
-    std::string head, row;
-    std::getline(in, head);
-    std::getline(in, row);
-    std::vector<std::string> names(1), cells(1);
-    for (char c : head) {
-      if (c == ',') names.emplace_back(); else names.back().push_back(c);
-    }
-    for (char c : row) {
-      if (c == ',') cells.emplace_back(); else cells.back().push_back(c);
-    }
-    auto body = [&](int rows) {
-      std::string b = "{\"inputs\":[";
-      bool first = true;
-      for (size_t i = 0; i < names.size(); ++i) {
-        if (names[i] == "accepted") continue;
-        b += std::string(first ? "" : ",") + "{\"name\":\"" + names[i] + "\",\"datatype\":\"BYTES\",\"shape\":[" + std::to_string(rows) + "],\"data\":[";
-        for (int r = 0; r < rows; ++r) b += std::string(r ? "," : "") + "\"" + cells[i] + "\"";
-        b += "]}";
-        first = false;
-      }
-      return b + "]}";
-    };
-    x->body = body(1);
-    x->heavy = body(256);
-    return x;
-  }();
-  return *m;
-}
-
-class OverloadCleanup : public testing::Environment {
- public:
-  void TearDown() override { fs::remove_all(testing::TempDir() + "/ming_overload_" + std::to_string(::getpid())); }
-};
-testing::Environment* const g_cleanup = testing::AddGlobalTestEnvironment(new OverloadCleanup);
+const InferModel& Fix() { return TinyInferModel(); }
 
 std::string Request(const std::string& body) {
   return "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -128,11 +131,17 @@ Server::Server(const std::string& args) {
   if (line.find("listening") != std::string::npos && colon != std::string::npos) port_ = std::atoi(line.c_str() + colon + 1);
 }
 
+// SIGTERM first, so that a server a test left running exits the normal way (and its
+// coverage counters, under --coverage, are written); SIGKILL if it is not gone in 5 s.
 Server::~Server() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 500; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    ::usleep(10000);
   }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
 }
 
 int Server::Terminate() {
@@ -150,5 +159,56 @@ std::string Server::stderr_text() const {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// Trained once per test program on 300 generated invitation rows (8 hidden units).
+const InferModel& TinyInferModel() {
+  static InferModel* m = [] {
+    auto* x = new InferModel;
+    x->dir = testing::TempDir() + "/ming_tiny_model_" + std::to_string(::getpid());
+    std::filesystem::create_directories(x->dir);
+    const std::string cd = "cd '" + x->dir + "' && " MING_BINARY " ";
+    EXPECT_EQ(std::system((cd + "generate invitations --rows 300 --seed 5 -o inv.csv >/dev/null").c_str()), 0);
+    EXPECT_EQ(std::system((cd + "train inv.csv --label accepted -o inv.ming --epochs 1 --hidden 8 --quiet >/dev/null 2>&1").c_str()), 0);
+    x->path = x->dir + "/inv.ming";
+    // The request: the first data row, every field as BYTES.
+    std::ifstream in(x->dir + "/inv.csv");
+    std::string head, row;
+    std::getline(in, head);
+    std::getline(in, row);
+    std::vector<std::string> names(1), cells(1);
+    for (char c : head) {
+      if (c == ',') names.emplace_back(); else names.back().push_back(c);
+    }
+    for (char c : row) {
+      if (c == ',') cells.emplace_back(); else cells.back().push_back(c);
+    }
+    auto body = [&](int rows) {
+      std::string b = "{\"inputs\":[";
+      bool first = true;
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == "accepted") continue;
+        b += std::string(first ? "" : ",") + "{\"name\":\"" + names[i] + "\",\"datatype\":\"BYTES\",\"shape\":[" + std::to_string(rows) + "],\"data\":[";
+        for (int r = 0; r < rows; ++r) b += std::string(r ? "," : "") + "\"" + cells[i] + "\"";
+        b += "]}";
+        first = false;
+      }
+      return b + "]}";
+    };
+    x->body = body(1);
+    x->heavy = body(256);
+    return x;
+  }();
+  return *m;
+}
+
+namespace {
+class InferModelCleanup : public testing::Environment {
+ public:
+  void TearDown() override {
+    std::filesystem::remove_all(testing::TempDir() + "/ming_tiny_model_" + std::to_string(::getpid()));
+  }
+};
+testing::Environment* const g_infer_model_cleanup = testing::AddGlobalTestEnvironment(new InferModelCleanup);
+}  // namespace
 
 }  // namespace ming::servertest

@@ -32,11 +32,18 @@ std::string Raw(int port, std::string_view bytes, int wait_ms = 5000);
 // The status code of the first response in `resp`, or -1.
 int Code(const std::string& resp);
 
+// A small invitation model for the tests that need a model but not its numbers.
+struct InferModel {
+  std::string dir, path, body;  // body: a valid one-row v2 infer request
+  std::string heavy;            // the same row 256 times: a request that keeps inference busy
+};
+const InferModel& TinyInferModel();
+
 class Server {
  public:
   // Starts `ming serve ARGS --port 0` and waits for its "listening" line.
   explicit Server(const std::string& args);
-  ~Server();  // SIGKILL if still running
+  ~Server();  // SIGTERM if still running (SIGKILL after 5 s)
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit code (128+signal if killed).
