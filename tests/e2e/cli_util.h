@@ -1,20 +1,19 @@
-// Helpers for end-to-end tests that run the real `ming` binary.
+// Helpers for end-to-end tests that run the real `ming` binary (tests/test_files.h).
 #pragma once
 
 #include <string>
 
+#include "tests/test_files.h"
+
 namespace ming::e2e {
 
-struct Result {
-  int rc = -1;
-  std::string out, err;
-};
+using Result = testutil::CliRun;
+using testutil::Slurp;
+using testutil::Write;
 
 // Runs `ming ARGS` through /bin/sh in `dir`, capturing stdout and stderr.
-Result Ming(const std::string& args, const std::string& dir);
+inline Result Ming(const std::string& args, const std::string& dir) { return testutil::RunMing(args, dir); }
 // A fresh temporary directory for one test.
-std::string TempDir(const std::string& name);
-std::string Slurp(const std::string& path);
-void Write(const std::string& path, const std::string& text);
+inline std::string TempDir(const std::string& name) { return testutil::TempDir("ming_e2e", name); }
 
 }  // namespace ming::e2e

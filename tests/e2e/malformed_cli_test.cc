@@ -18,14 +18,7 @@ namespace {
 // Runs `PIPE timeout 60 ming ARGS` in `dir` (exit 124 when it had to be killed); PIPE is
 // empty or a command ending in '|'.
 Result Timed(const std::string& args, const std::string& dir, const std::string& pipe = "") {
-  const std::string cmd = "cd '" + dir + "' && " + pipe + " timeout 60 " MING_BINARY " " + args +
-                          " >'" + dir + "/.stdout' 2>'" + dir + "/.stderr'";
-  Result r;
-  const int status = std::system(cmd.c_str());
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(dir + "/.stdout");
-  r.err = Slurp(dir + "/.stderr");
-  return r;
+  return testutil::RunMing(args, dir, pipe + " timeout 60");
 }
 
 // Files in dir other than `keep` and the captured output.

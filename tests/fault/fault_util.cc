@@ -17,18 +17,6 @@
 
 namespace ming::fault {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Write(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
 bool Exists(const std::string& path) { return std::filesystem::exists(path); }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -38,29 +26,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-namespace {
-
-class TempDirs : public testing::Environment {
- public:
-  void TearDown() override {
-    for (const auto& d : dirs) std::filesystem::remove_all(d);
-  }
-  std::vector<std::string> dirs;
-};
-TempDirs* const g_temp_dirs =
-    static_cast<TempDirs*>(testing::AddGlobalTestEnvironment(new TempDirs));
-
-}  // namespace
-
-std::string TempDir(const std::string& name) {
-  const std::string dir =
-      testing::TempDir() + "/ming_fault_" + std::to_string(::getpid()) + "_" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  g_temp_dirs->dirs.push_back(dir);
-  return dir;
-}
-
 std::vector<std::string> TempFiles(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
@@ -68,17 +33,6 @@ std::vector<std::string> TempFiles(const std::string& dir) {
     if (name.find(".tmp.") != std::string::npos) out.push_back(e.path().string());
   }
   return out;
-}
-
-CliRun Ming(const std::string& args, const std::string& dir, const std::string& env) {
-  const std::string cmd = "cd '" + dir + "' && " + env + " " MING_BINARY " " + args + " >'" + dir +
-                          "/.stdout' 2>'" + dir + "/.stderr'";
-  CliRun r;
-  const int status = std::system(cmd.c_str());
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(dir + "/.stdout");
-  r.err = Slurp(dir + "/.stderr");
-  return r;
 }
 
 std::string ShimEnv(const std::string& settings) {

@@ -5,23 +5,24 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_files.h"
+
 namespace ming::fault {
 
-struct CliRun {
-  int rc = -1;  // exit code, or 128 + signal
-  std::string out, err;
-};
+using testutil::CliRun;
+using testutil::Slurp;
+using testutil::Write;
 
 // Runs `ENV ming ARGS` through /bin/sh in `dir` (ENV: "VAR=value ..." or "").
-CliRun Ming(const std::string& args, const std::string& dir, const std::string& env = "");
+inline CliRun Ming(const std::string& args, const std::string& dir, const std::string& env = "") {
+  return testutil::RunMing(args, dir, env);
+}
 // Environment that preloads the I/O shim with the given MING_SHIM_* settings; works in the
 // plain and the sanitizer builds.
 std::string ShimEnv(const std::string& settings);
 
 // A fresh temporary directory for one test, removed when the test program ends.
-std::string TempDir(const std::string& name);
-std::string Slurp(const std::string& path);
-void Write(const std::string& path, const std::string& bytes);
+inline std::string TempDir(const std::string& name) { return testutil::TempDir("ming_fault", name); }
 bool Exists(const std::string& path);
 // Names of the files in `dir` that look like WriteFileAtomic's temp files ("*.tmp.<pid>").
 std::vector<std::string> TempFiles(const std::string& dir);

@@ -20,25 +20,17 @@
 #include <thread>
 
 #include "server_util.h"
+#include "tests/test_files.h"
 
 namespace ming::servertest {
 namespace {
 
 using nlohmann::json;
 
-std::string Slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testutil::Slurp;
 
-// Runs `ming ARGS` in dir; returns the exit code (stdout to dir/.out).
-int RunMing(const std::string& args, const std::string& dir) {
-  const std::string cmd = "cd '" + dir + "' && " MING_BINARY " " + args + " >'" + dir + "/.out' 2>'" + dir + "/.err'";
-  const int st = std::system(cmd.c_str());
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+// Runs `ming ARGS` in dir; returns the exit code.
+int RunMing(const std::string& args, const std::string& dir) { return testutil::RunMing(args, dir).rc; }
 
 std::vector<std::string> SplitCsvLine(const std::string& line) {
   std::vector<std::string> out(1);
@@ -540,7 +532,7 @@ namespace {
 // Regression models answer one FP64 "value" per row, equal to `ming predict`.
 TEST(Serve, RegressionValueEqualsCli) {
   const Fixture& f = Fix();
-  ASSERT_EQ(RunMing("train inv.csv --label distance_km --task regression --ignore accepted -o reg.ming --epochs 2 --hidden 8 --quiet", f.dir), 0) << Slurp(f.dir + "/.err");
+  ASSERT_EQ(RunMing("train inv.csv --label distance_km --task regression --ignore accepted -o reg.ming --epochs 2 --hidden 8 --quiet", f.dir), 0) << Slurp(f.dir + "/.stderr");
   ASSERT_EQ(RunMing("predict reg.ming rows.csv -o reg.csv", f.dir), 0);
   Server s(f.dir + "/reg.ming");
   ASSERT_GT(s.port(), 0);
