@@ -9,6 +9,7 @@
 
 #include "runtime/frozen.h"
 #include "runtime/model_file.h"
+#include "tests/expect_status.h"
 #include "util/file.h"
 
 namespace ming {
@@ -52,14 +53,8 @@ Status SaveStatus(const ModelData& m, const std::string& name) {
   return st;
 }
 
-#define EXPECT_REFUSED_AT(st, where)                                                  \
-  do {                                                                                \
-    const Status s_ = (st);                                                           \
-    EXPECT_EQ(s_.code(), StatusCode::kRuntime) << s_.message();                       \
-    EXPECT_NE(s_.message().find("refusing to save non-finite weights (" where ")"), \
-              std::string::npos)                                                      \
-        << s_.message();                                                              \
-  } while (0)
+#define EXPECT_REFUSED_AT(st, where) \
+  EXPECT_STATUS(st, StatusCode::kRuntime, "refusing to save non-finite weights (" where ")")
 
 // int8 weights read back as q * scale of their output column (hand-computed).
 TEST(ModelSaveErrors, Int8DenseWeightsAreDequantised) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "format/container.h"
+#include "tests/expect_status.h"
 #include "util/file.h"
 
 namespace ming {
@@ -90,12 +91,7 @@ class CheckpointErrors : public testing::Test {
   Container good_;
 };
 
-#define EXPECT_REFUSED(st, text)                                           \
-  do {                                                                     \
-    const Status s_ = (st);                                                \
-    EXPECT_EQ(s_.code(), StatusCode::kInvalidInput) << s_.message();       \
-    EXPECT_NE(s_.message().find(text), std::string::npos) << s_.message(); \
-  } while (0)
+#define EXPECT_REFUSED(st, text) EXPECT_STATUS(st, StatusCode::kInvalidInput, text)
 
 // The fixture's checkpoint reads back whole: every counter, the history and every array.
 TEST_F(CheckpointErrors, GoodCheckpointRoundTrips) {
