@@ -126,6 +126,33 @@ TEST_F(FreezeErrors, DirectorySyncFailureIsReported) {
   EXPECT_TRUE(TempFiles(d_).empty());
 }
 
+// The 2nd open on a path under the directory is the directory's own, for syncing it (the 1st
+// is the temp file's). The new file is in place but its rename is not durable: exit 1.
+TEST_F(FreezeErrors, DirectoryThatCannotBeOpenedForSyncIsReported) {
+  const CliRun r = FreezeWith("open:" + std::to_string(EACCES) + ":" + d_ + ":2", EACCES);
+  EXPECT_NE(r.err.find("written, but opening its directory to sync it failed"), std::string::npos)
+      << r.err;
+  EXPECT_NE(Slurp(d_ + "/f.ming"), kOld);
+  EXPECT_TRUE(TempFiles(d_).empty());
+  EXPECT_EQ(Count("fsync", d_), 1) << "only the temp file was synced";
+}
+
+// EINVAL from the directory's fsync means the file system cannot sync directories: success.
+TEST_F(FreezeErrors, DirectorySyncUnsupportedIsNotAnError) {
+  const CliRun r = Ming("freeze a.ming -o " + d_ + "/f.ming", d_,
+                        ShimEnv("MING_SHIM_LOG=log MING_SHIM_FAIL=fsync:" +
+                                std::to_string(EINVAL) + ":" + d_ + ":2"));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  log_ = ParseLog(Slurp(d_ + "/log"));
+  ASSERT_EQ(Count("fsync", d_), 2);
+  int refused = 0;
+  for (const auto& l : log_) refused += l.op == "fsync" && l.path == d_ && l.err == EINVAL;
+  EXPECT_EQ(refused, 1) << "the directory's fsync was the one refused";
+  EXPECT_EQ(log_.back().op, "close") << "the directory is closed after the refused fsync";
+  EXPECT_NE(Slurp(d_ + "/f.ming"), kOld);
+  EXPECT_TRUE(TempFiles(d_).empty());
+}
+
 const std::string kTrain =
     "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
 const std::string kDeterministic = "SOURCE_DATE_EPOCH=1700000000 ";

@@ -827,6 +827,11 @@ TEST_F(ModelMalformed, PreprocessingOneClass) {
 TEST_F(ModelMalformed, FrozenLayerCountWrong) {
   EXPECT_REJECTED(EditMeta(frozen(), [](json& j) { j["layers"].erase(2); }),
                   "bad.ming: META must list 3 frozen layers");
+  // An object with 3 members has size 3 but is not a list; no list at all says the same.
+  EXPECT_REJECTED(EditMeta(frozen(), [](json& j) { j["layers"] = {{"a", 1}, {"b", 2}, {"c", 3}}; }),
+                  "bad.ming: META must list 3 frozen layers");
+  EXPECT_REJECTED(EditMeta(frozen(), [](json& j) { j.erase("layers"); }),
+                  "bad.ming: META must list 3 frozen layers");
 }
 
 TEST_F(ModelMalformed, DimensionMismatchBetweenLayers) {
