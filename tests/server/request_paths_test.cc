@@ -137,6 +137,27 @@ TEST(RouterReady, NotReadyWithoutModelsOrWithAFailedLoad) {
   EXPECT_EQ(broken.Get("/v2/models/tiny/ready").status, 200);
 }
 
+// While the HTTP server drains, readiness turns 503 though every model is loaded; /metrics
+// still renders with the server's edge counters.
+TEST(RouterReady, NotReadyWhileDraining) {
+  Served s({"tiny"});
+  HttpOptions ho;
+  ho.port = 0;
+  HttpServer http(ho, s.router.get());
+  ASSERT_TRUE(http.Start().ok());
+  s.router->set_http(&http);
+  EXPECT_EQ(s.Get("/v2/health/ready").status, 200);
+  EXPECT_TRUE(http.Drain(1000));
+  ASSERT_TRUE(http.draining());
+  const Answer a = s.Get("/v2/health/ready");
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.body, "{\"ready\":false}");
+  EXPECT_EQ(s.Get("/v2/models/tiny/ready").status, 200);  // the model itself still is
+  const Answer m = s.Get("/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_TRUE(Has(m.body, "\nming_requests_in_flight 0\n")) << m.body;
+}
+
 // Without --admin-token every admin path is 403, whatever the credentials.
 TEST(RouterAdmin, DisabledWithoutToken) {
   Served s({"tiny"});
