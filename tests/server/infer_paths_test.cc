@@ -64,6 +64,19 @@ TEST(RouterInfer, TooManyRowsIs413) {
   EXPECT_EQ(a.status, 413);
 }
 
+// Only EncodeRequest's "too many rows" error is 413: the same words inside a field or input
+// name that the client sent stay a 400.
+TEST(RouterInfer, TooManyRowsInANameIsStill400) {
+  Served s({"tiny"});
+  Answer a = s.Post("/v1/models/tiny/predict", R"([{"too many rows":1}])");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.Error(), "row 0: unknown field 'too many rows'");
+  a = s.Post("/v2/models/tiny/infer",
+             R"({"inputs":[{"name":"too many rows","datatype":"FP32","shape":[1],"data":[1]}]})");
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.Error().find("'too many rows'"), std::string::npos) << a.body;
+}
+
 // binary_data_output: labels come length-prefixed and probabilities as FP32 bytes, equal to
 // the JSON answer to the same rows; the header length and sizes add up to the body.
 TEST(RouterInfer, BinaryClassificationOutputsEqualJson) {
