@@ -192,6 +192,8 @@ TEST(V1Parse, RowFields) {
       {R"([{"agee":1}])", "row 0: unknown field 'agee'"},
       {R"([{},{"age":[1]}])", "row 1: field 'age' must be a string, number, boolean or null"},
       {R"([{"member":trux}])", "malformed JSON in row 0: "},
+      {R"([{"age" 1}])", "malformed JSON in row 0: "},
+      {R"([{"age":1} {"age":2}])", "malformed JSON in "},
       {R"([{"age":1e999}])", "malformed JSON in row 0: "},
       {R"([{"city":"\q"}])", "malformed JSON in row 0: "},
       {R"([{"age":1}] [])", "malformed JSON in request: trailing content"},
