@@ -1,7 +1,8 @@
-// Shared by the server fuzz targets: a tiny binary-classification model built in memory
-// (no training run) with one field of each kind: numeric "age", boolean "member",
-// categorical "city" (label "accepted" = no/yes), random initial weights and background rows
-// so explain requests work; and a temp directory that is removed at exit.
+// Shared by the server fuzz targets and the server unit tests: a tiny binary-classification
+// model built in memory (no training run) with one field of each kind: numeric "age",
+// boolean "member", categorical "city" (label "accepted" = no/yes), random initial weights
+// and background rows so explain requests work (TinyModelDataFor picks another label column,
+// e.g. "age" for a regression); and a temp directory that is removed at exit.
 // Thread-safety: call from LLVMFuzzerInitialize (one thread).
 #pragma once
 
@@ -21,7 +22,8 @@
 
 namespace ming::fuzz {
 
-inline ModelData TinyModelData(uint64_t seed = 1) {
+// The tiny table with `label` as the label column (task inferred unless given).
+inline ModelData TinyModelDataFor(const char* label, Task task = Task::kCount, uint64_t seed = 1) {
   const char* csv =
       "age,member,city,accepted\n"
       "34,yes,paris,yes\n51,no,lyon,no\n29,yes,nice,yes\n44,no,paris,no\n"
@@ -31,7 +33,8 @@ inline ModelData TinyModelData(uint64_t seed = 1) {
   std::vector<size_t> rows(t->rows());
   std::iota(rows.begin(), rows.end(), 0);
   FitOptions fit;
-  fit.label = "accepted";
+  fit.label = label;
+  fit.task = task;
   fit.overrides = {{"member", FieldType::kBoolean}, {"city", FieldType::kCategorical}};
   auto pre = Preprocessor::Fit(*t, rows, fit);
   if (!pre.ok()) std::abort();
@@ -39,7 +42,7 @@ inline ModelData TinyModelData(uint64_t seed = 1) {
   d.pre = std::move(pre).value();
   d.net.inputs = d.pre.encoded_width();
   d.net.hidden = {4};
-  d.net.outputs = 1;
+  d.net.outputs = d.pre.num_outputs();
   NetLayout layout(d.net);
   d.params.resize(static_cast<size_t>(layout.num_params()));
   d.buffers.resize(static_cast<size_t>(layout.num_buffers()));
@@ -49,6 +52,8 @@ inline ModelData TinyModelData(uint64_t seed = 1) {
   if (!d.pre.EncodeInputs(*t, rows, d.background.data()).ok()) std::abort();
   return d;
 }
+
+inline ModelData TinyModelData(uint64_t seed = 1) { return TinyModelDataFor("accepted", Task::kCount, seed); }
 
 // A fresh directory under TMPDIR (or /tmp), removed when the process exits normally.
 inline std::string FuzzTempDir(const char* stem) {

@@ -27,7 +27,8 @@ std::vector<std::string_view> Split(std::string_view path) {
 int HttpCode(const Status& st) {
   switch (st.code()) {
     case StatusCode::kNotFound: return 404;
-    case StatusCode::kInvalidInput: return st.message().find("too many rows") != std::string::npos ? 413 : 400;
+    // The prefix only: a field or input name the client sent may contain the same words.
+    case StatusCode::kInvalidInput: return st.message().rfind("too many rows", 0) == 0 ? 413 : 400;
     case StatusCode::kRuntime: return 503;
     default: return 500;
   }
