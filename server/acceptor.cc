@@ -31,6 +31,12 @@ int64_t NowUs() {
 
 uint64_t Tag(uint64_t kind, uint64_t value) { return kind << 32 | value; }
 
+int64_t CpuNs(clockid_t clock) {
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return -1;
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 bool Watch(int ep, int fd, uint32_t events, uint64_t tag) {
   epoll_event ev{};
   ev.events = events;
@@ -292,6 +298,7 @@ void Acceptor::ExpireLingers(int64_t now) {
 
 void Acceptor::Ping(Worker* w, int64_t now) {
   w->requests_at_ping = w->requests.load(std::memory_order_relaxed);
+  w->cpu_at_ping_ns = w->cpu_clock_ready.load(std::memory_order_acquire) ? CpuNs(w->cpu_clock) : -1;
   const ssize_t n = ::send(w->ping_fd, kPingRequest, sizeof kPingRequest - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n != static_cast<ssize_t>(sizeof kPingRequest - 1)) {  // the connection is gone: stop measuring
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w->ping_fd, nullptr);
@@ -316,7 +323,13 @@ void Acceptor::OnPong(Worker* w, int64_t now) {
   // The answer is a 204: headers only, so it ends with the blank line.
   if (w->sent_us < 0 || w->inbox.find("\r\n\r\n") == std::string::npos) return;
   w->inbox.clear();
-  w->detector.Sample(now, now - w->sent_us);
+  // The event thread's own stamps of its answer (the read here may come later), and how
+  // much of the wait it spent running (unknown before its clock is known: assume all).
+  const int64_t pong = w->pong_us.load(std::memory_order_acquire);
+  const int64_t at = pong >= w->sent_us ? pong : now, lag = at - w->sent_us;
+  const int64_t cpu_ns = w->pong_cpu_ns.load(std::memory_order_relaxed) - w->cpu_at_ping_ns;
+  const bool known = w->cpu_at_ping_ns >= 0 && pong >= w->sent_us && lag > 0;
+  w->detector.Sample(at, lag, known ? static_cast<double>(cpu_ns) / 1e3 / static_cast<double>(lag) : 1.0);
   w->overloaded.store(w->detector.overloaded(), std::memory_order_relaxed);
   const bool busy = w->requests.load(std::memory_order_relaxed) != w->requests_at_ping || w->detector.overloaded();
   w->next_us = now + (busy ? kActivePingUs : kIdlePingUs);

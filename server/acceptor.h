@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <deque>
 #include <unordered_map>
@@ -37,11 +38,16 @@ class Acceptor {
     int ping_peer = -1;                // libmicrohttpd's end of the ping connection
     std::atomic<int64_t> conns{0};       // client connections open on the thread
     std::atomic<bool> overloaded{false};  // published by the acceptor
-    std::atomic<int64_t> requests{0};    // client requests seen (the pings' pace)
+    std::atomic<int64_t> requests{0};    // client requests started (the pings' pace)
+    // The event thread's CPU clock (set when the ping connection opens on it).
+    clockid_t cpu_clock{};
+    std::atomic<bool> cpu_clock_ready{false};
+    // Stamped by the event thread as it answers a ping: when, and its CPU time then.
+    std::atomic<int64_t> pong_us{-1}, pong_cpu_ns{0};
     // Acceptor thread only.
     int ping_fd = -1;
     OverloadDetector detector;
-    int64_t sent_us = -1, next_us = 0, requests_at_ping = 0;
+    int64_t sent_us = -1, next_us = 0, requests_at_ping = 0, cpu_at_ping_ns = -1;
     std::string inbox;
   };
   struct Options {

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -302,7 +304,15 @@ int HttpServer::Begin(void* connection, Conn* c) {
 int HttpServer::OnRequest(void* connection, const char* url, const char* method, const char* upload,
                           size_t* upload_size, void** con_cls) {
   auto* conn = static_cast<MHD_Connection*>(connection);
-  if (*con_cls == &kPingRequest) return MHD_queue_response(conn, 204, pong_) == MHD_YES;
+  if (*con_cls == &kPingRequest) {  // stamp the answer for the acceptor's lag measurement
+    if (ConnCtx* ctx = CtxOf(conn)) {
+      timespec cpu{};
+      ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+      ctx->worker->pong_cpu_ns.store(int64_t{cpu.tv_sec} * 1000000000 + cpu.tv_nsec, std::memory_order_relaxed);
+      ctx->worker->pong_us.store(ConnWatchdog::NowUs(), std::memory_order_release);
+    }
+    return MHD_queue_response(conn, 204, pong_) == MHD_YES;
+  }
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) {  // headers are in: set up the request
     ConnCtx* ctx = CtxOf(conn);
@@ -389,6 +399,9 @@ void HttpServer::OnConnection(void* connection, void** socket_context, bool open
   *socket_context = ctx;
   if (fd->connect_fd == worker->ping_peer) {
     ctx->ping = true;
+    if (::pthread_getcpuclockid(::pthread_self(), &worker->cpu_clock) == 0) {
+      worker->cpu_clock_ready.store(true, std::memory_order_release);
+    }
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
     return;
   }
