@@ -146,9 +146,16 @@ TEST_F(FreezeErrors, DirectorySyncUnsupportedIsNotAnError) {
   log_ = ParseLog(Slurp(d_ + "/log"));
   ASSERT_EQ(Count("fsync", d_), 2);
   int refused = 0;
-  for (const auto& l : log_) refused += l.op == "fsync" && l.path == d_ && l.err == EINVAL;
+  size_t at = log_.size();
+  for (size_t i = 0; i < log_.size(); ++i) {
+    if (log_[i].op == "fsync" && log_[i].path == d_ && log_[i].err == EINVAL) ++refused, at = i;
+  }
   EXPECT_EQ(refused, 1) << "the directory's fsync was the one refused";
-  EXPECT_EQ(log_.back().op, "close") << "the directory is closed after the refused fsync";
+  // Its descriptor is closed afterwards (later steps, such as a coverage build's own
+  // files at exit, may follow).
+  bool closed = false;
+  for (size_t i = at + 1; i < log_.size(); ++i) closed |= log_[i].op == "close" && log_[i].path == d_;
+  EXPECT_TRUE(closed) << "the directory is closed after the refused fsync";
   EXPECT_NE(Slurp(d_ + "/f.ming"), kOld);
   EXPECT_TRUE(TempFiles(d_).empty());
 }

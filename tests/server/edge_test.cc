@@ -53,6 +53,27 @@ TEST(Edge, StartErrorsAreClear) {
   EXPECT_NE(err.find("missing.ming"), std::string::npos) << err;
 }
 
+// A model file that cannot be served (a name that is not a valid model name, a truncated
+// file) and a repository that is not a directory: exit 2, naming the path and the reason.
+TEST(Edge, ModelsThatCannotBeServed) {
+  const std::string dir = Fix().dir + "/unservable";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(Fix().path, dir + "/bad name.ming", std::filesystem::copy_options::overwrite_existing);
+  std::ifstream in(Fix().path, std::ios::binary);
+  std::string head(200, '\0');
+  in.read(head.data(), 200);
+  std::ofstream(dir + "/cut.ming", std::ios::binary) << head;
+  auto [rc, err] = ServeFails("'" + dir + "/bad name.ming'");
+  EXPECT_EQ(rc, 2) << err;
+  EXPECT_NE(err.find("bad name.ming: file name is not a valid model name"), std::string::npos) << err;
+  std::tie(rc, err) = ServeFails(dir + "/cut.ming");
+  EXPECT_EQ(rc, 2) << err;
+  EXPECT_NE(err.find("cut.ming: truncated"), std::string::npos) << err;
+  std::tie(rc, err) = ServeFails("--repository " + dir + "/cut.ming");
+  EXPECT_EQ(rc, 2) << err;
+  EXPECT_NE(err.find("cut.ming: not a directory"), std::string::npos) << err;
+}
+
 // --access-log writes one line per request: method, path, status, duration.
 TEST(Edge, AccessLogLines) {
   Server s(Fix().path + " --access-log");
