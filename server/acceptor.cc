@@ -2,6 +2,8 @@
 // drive each thread's connection cap.
 #include "server/acceptor.h"
 
+#include "server/conn_watchdog.h"
+
 #include <microhttpd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -10,7 +12,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <string_view>
 
@@ -23,11 +24,6 @@ constexpr int64_t kLingerUs = 1000000, kHoldUs = 5000;
 constexpr size_t kMaxLingering = 4096;
 constexpr int kAcceptBatch = 64;
 constexpr char kPingRequest[] = "GET /ping HTTP/1.1\r\nHost: ming\r\n\r\n";
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 uint64_t Tag(uint64_t kind, uint64_t value) { return kind << 32 | value; }
 
@@ -112,9 +108,9 @@ void Acceptor::Stop() {
 void Acceptor::Loop() {
   epoll_event events[64];
   while (!stop_.load()) {
-    int64_t now = NowUs();
+    int64_t now = ConnWatchdog::NowUs();
     const int n = ::epoll_wait(epoll_, events, 64, TimeoutMs(now));
-    now = NowUs();
+    now = ConnWatchdog::NowUs();
     for (int i = 0; i < n; ++i) {
       const uint64_t kind = events[i].data.u64 >> 32, value = events[i].data.u64 & 0xffffffffu;
       if (kind == kListen) AcceptAll(now);
@@ -193,12 +189,12 @@ FirstBytes Peek(int fd) {
 // held: the connection already waited (up to kHoldUs) for its first bytes.
 void Acceptor::Admit(int fd, const sockaddr_storage& addr, socklen_t len, int64_t now, bool held) {
   Worker *best = nullptr, *least = nullptr;
-  int64_t total = 0;
+  int64_t total = 0, best_conns = 0, least_conns = 0;
   for (Worker* w : workers_) {
     const int64_t conns = w->conns.load(std::memory_order_relaxed);
     total += conns;
-    if (!least || conns < least->conns.load(std::memory_order_relaxed)) least = w;
-    if (!w->detector.overloaded() && (!best || conns < best->conns.load(std::memory_order_relaxed))) best = w;
+    if (!least || conns < least_conns) least = w, least_conns = conns;
+    if (!w->detector.overloaded() && (!best || conns < best_conns)) best = w, best_conns = conns;
   }
   if (total >= opts_.max_connections) return Refuse(fd, full_reply_);
   if (best) return Hand(best, fd, addr, len);
@@ -258,7 +254,7 @@ void Acceptor::Refuse(int fd, const std::string& reply) {
   // A fresh socket's send buffer takes the whole reply.
   [[maybe_unused]] ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd, SHUT_WR);
-  Linger(fd, NowUs());
+  Linger(fd, ConnWatchdog::NowUs());
 }
 
 // Closing a socket with unread bytes sends a reset, which can destroy the 503 before the

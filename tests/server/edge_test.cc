@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server_util.h"
+#include "tests/test_files.h"
 
 namespace ming::servertest {
 namespace {
@@ -26,14 +27,8 @@ const InferModel& Fix() { return TinyInferModel(); }
 
 // `ming serve ARGS` that is expected to fail at start: its exit code and stderr.
 std::pair<int, std::string> ServeFails(const std::string& args) {
-  const std::string err = testing::TempDir() + "/ming_edge_err_" + std::to_string(::getpid());
-  const std::string cmd = "timeout 20 " MING_BINARY " serve " + args + " >/dev/null 2>'" + err + "'";
-  const int st = std::system(cmd.c_str());
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::filesystem::remove(err);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, ss.str()};
+  const testutil::CliRun r = testutil::RunMing("serve " + args, testutil::TempDir("ming_edge", "serve"), "timeout 20");
+  return {r.rc, r.err};
 }
 
 // Bad start-up options and an occupied port end in a clear error, not a half-started server.

@@ -12,16 +12,12 @@
 #include <fstream>
 
 #include "util/file.h"
+#include "tests/test_files.h"
 
 namespace ming {
 namespace {
 
-std::string FreshDir(const std::string& name) {
-  std::string d = testing::TempDir() + "/ming_file_err_" + std::to_string(::getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
+std::string FreshDir(const std::string& name) { return testutil::TempDir("ming_file_err", name); }
 
 void Touch(const std::string& path) { std::ofstream(path) << "partial"; }
 

@@ -1,5 +1,6 @@
 // Whole-file reads and atomic writes: errors name the path, no temp files are left behind.
 #include "util/file.h"
+#include "tests/test_files.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,12 +10,7 @@
 namespace ming {
 namespace {
 
-std::string Dir(const std::string& name) {
-  std::string d = testing::TempDir() + "/ming_file_" + std::to_string(::getpid()) + "_" + name;
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
+std::string Dir(const std::string& name) { return testutil::TempDir("ming_file", name); }
 
 TEST(File, WriteReplacesAtomicallyAndLeavesNoTemp) {
   const std::string d = Dir("atomic"), p = d + "/f.bin";
