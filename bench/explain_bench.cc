@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
     out["global_s"] = std::chrono::duration<double>(Clock::now() - t0).count();
     out["global_cpu_s"] = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     out["rule_fidelity"] = res->rule.fidelity;
+    out["coalition_rows"] = res->coalition_rows;
+    out["network_rows"] = res->network_rows;
   }
   std::printf("%s\n", out.dump().c_str());
   return 0;

@@ -41,5 +41,6 @@ print(f"| per-row, 1 thread, p90 | {med([x['row_us_p90'] for x in one])/1000:.2f
 print(f"| global importance + permutation + rule, 10,000 rows, 1 thread (CPU time) | {med([x['global_s'] for x in one]):.2f} s ({med([x['global_cpu_s'] for x in one]):.2f} s) | < 5 s |")
 if many:
     print(f"| same, {many[0]['global_threads']} threads (CPU time, all threads) | {med([x['global_s'] for x in many]):.2f} s ({med([x['global_cpu_s'] for x in many]):.2f} s) | < 5 s |")
+print(f"| global: coalition rows, of which run through the network (1 thread) | {one[0]['coalition_rows']/1e6:.2f} M, {one[0]['network_rows']/1e6:.2f} M | |")
 print(f"| rule-of-thumb fidelity (held-out rows) | {100*one[0]['rule_fidelity']:.1f}% | |")
 PY

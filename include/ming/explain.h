@@ -47,7 +47,7 @@ struct Explanation {
   double output = 0;                  // model output for this row
   std::vector<double> contributions;  // one per Model::fields(); base + sum == output
   std::string method;                 // "exact" or "sampling"
-  int64_t evaluations = 0;            // network rows run
+  int64_t evaluations = 0;            // coalition rows (network rows, unless a memo held some)
 };
 
 class Explainer {
@@ -68,6 +68,8 @@ class Explainer {
 
   struct Impl;
   explicit Explainer(std::unique_ptr<Impl> impl);
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -110,6 +112,9 @@ struct GlobalExplanation {
   double metric_value = 0;               // on the unshuffled rows
   std::string target, method;
   int64_t rows = 0;
+  // Coalition rows the Shapley values needed, and how many of them ran through the network
+  // (the rest were found in the memo of rows already run).
+  int64_t coalition_rows = 0, network_rows = 0, memo_hits = 0;
   RuleOfThumb rule;
 };
 

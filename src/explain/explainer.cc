@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "explain/background.h"
+#include "explain/coalition_memo.h"
 #include "explain/shapley.h"
 #include "ming/explain.h"
 #include "runtime/model_impl.h"
@@ -124,6 +125,16 @@ Status Explainer::ExplainNamed(std::span<const std::pair<std::string_view, std::
     impl_->named[static_cast<size_t>(i)] = value;
   }
   return Explain(impl_->named, out);
+}
+
+bool UseCoalitionMemo(Explainer& ex, const FieldValueIds* ids, int log2_slots) {
+  return ex.impl().engine.UseMemo(ids, log2_slots);
+}
+
+const std::vector<float>& BackgroundOf(const Explainer& ex) { return ex.impl().background; }
+
+std::pair<int64_t, int64_t> MemoCounts(const Explainer& ex) {
+  return {ex.impl().engine.memo_hits(), ex.impl().engine.memo_misses()};
 }
 
 }  // namespace ming

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "explain/coalition_memo.h"
 #include "explain/rule.h"
 #include "explain/shapley.h"
 #include "ming/explain.h"
@@ -18,6 +19,9 @@
 
 namespace ming {
 namespace {
+
+// Memo slots per thread for the Shapley pass: 2^20 keys and outputs, 12 MiB.
+constexpr int kMemoLog2Slots = 20;
 
 // Accuracy (classification, with the model's calibration and threshold) or R^2.
 double Metric(const ModelData& m, const float* out, const std::vector<float>& y, int64_t N) {
@@ -59,10 +63,19 @@ Status ShapleyImportance(const std::shared_ptr<const Model>& model, const float*
     MING_ASSIGN_OR_RETURN(auto e, Explainer::Create(model, o.explain));
     ex.push_back(std::move(e));
   }
+  // Coalition rows recur across the explained rows; each thread remembers the ones it ran.
+  const std::vector<float>& bg = BackgroundOf(*ex[0]);
+  const std::optional<FieldValueIds> ids = FieldValueIds::Build(
+      FieldColumnsOf(model->impl().data.pre), W,
+      {{X, N}, {bg.data(), static_cast<int64_t>(bg.size()) / W}}, model->impl().data.net.outputs);
+  if (ids) {
+    for (auto& e : ex) UseCoalitionMemo(*e, &*ids, kMemoLog2Slots);
+  }
   constexpr int64_t kRowsPerTask = 16;
   const int tasks = static_cast<int>((N + kRowsPerTask - 1) / kRowsPerTask);
   std::vector<double> sums(static_cast<size_t>(tasks) * F, 0.0);
   std::vector<int> exact(static_cast<size_t>(tasks), 1);
+  std::vector<int64_t> coalitions(static_cast<size_t>(tasks), 0);
   std::vector<Explanation> last(static_cast<size_t>(T));
   ThreadPool pool(T);
   pool.ParallelFor(tasks, [&](int task, int thread) {
@@ -72,6 +85,7 @@ Status ShapleyImportance(const std::shared_ptr<const Model>& model, const float*
       for (size_t f = 0; f < F; ++f)
         sums[static_cast<size_t>(task) * F + f] += std::fabs(e.contributions[f]);
       exact[static_cast<size_t>(task)] &= e.method == "exact";
+      coalitions[static_cast<size_t>(task)] += e.evaluations;
     }
   });
   g->mean_abs.assign(F, 0.0);
@@ -80,6 +94,13 @@ Status ShapleyImportance(const std::shared_ptr<const Model>& model, const float*
       g->mean_abs[f] += sums[static_cast<size_t>(task) * F + f] / static_cast<double>(N);
   g->method =
       std::all_of(exact.begin(), exact.end(), [](int v) { return v == 1; }) ? "exact" : "sampling";
+  for (const auto& e : ex) {
+    const auto [hits, misses] = MemoCounts(*e);
+    g->memo_hits += hits;
+    g->network_rows += ids ? misses : 0;
+  }
+  for (int64_t c : coalitions) g->coalition_rows += c;
+  if (!ids) g->network_rows = g->coalition_rows;
   g->target = last[0].target;
   if (model->task() == ModelTask::kMulticlass && o.explain.class_index < 0)
     g->target = "logit of the predicted class";

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "nn/layers.h"
 #include "nn/network.h"
@@ -169,15 +170,25 @@ void MatVec(float* __restrict out, const float* __restrict x, const float* __res
 }  // namespace
 
 void Plan::RunLayer(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
-  const bool layer_norm = !L.gamma.empty();
-  float* lin = layer_norm ? s.c.data() : out;  // layer norm reads the product from scratch
+  // Layer norm reads the product from scratch; the activation runs in place.
+  float* lin = L.gamma.empty() ? out : s.c.data();
   Linear(L, in, B, lin, s);
-  if (L.output) return;
-  if (layer_norm) {
+  AfterProduct(L, lin, B, out, s);
+}
+
+void Plan::AfterProduct(const FrozenLayer& L, const float* lin, int B, float* out,
+                        PlanScratch& s) const {
+  const int64_t n = static_cast<int64_t>(B) * L.OC;
+  if (L.output) {
+    if (lin != out) std::memcpy(out, lin, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  if (!L.gamma.empty()) {
     layernorm_forward(out, s.mean.data(), s.rstd.data(), lin, L.gamma.data(), L.beta.data(), B,
                       L.OC, eps_);
+    lin = out;
   }
-  activation_forward(out, out, static_cast<int64_t>(B) * L.OC, act_, slope_);
+  activation_forward(out, lin, n, act_, slope_);
 }
 
 void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const {
@@ -218,6 +229,13 @@ void Plan::RunLayers(const float* X, int B, int first, int last, float* out, Pla
     RunLayer(layers_[static_cast<size_t>(l)], in, B, dst, s);
     in = dst;
   }
+}
+
+void Plan::RunFromFirstProduct(const float* P, int B, float* out, PlanScratch& s) const {
+  const int n = static_cast<int>(layers_.size());
+  float* dst = n == 1 ? out : s.a.data();  // where RunLayers puts layer 0's output
+  AfterProduct(layers_[0], P, B, dst, s);
+  if (n > 1) RunLayers(dst, B, 1, n, out, s);
 }
 
 const char* SingleRowKernel(const FrozenLayer& L) {

@@ -49,11 +49,17 @@ class Plan {
   // of layer first. REQUIRES: 0 <= first < last <= layers().size(), B <= s.max_rows, `out`
   // not one of s's buffers.
   void RunLayers(const float* X, int B, int first, int last, float* out, PlanScratch& s) const;
+  // What Run gives for inputs X, from layer 0's product P[B, layers()[0].OC] = X W0 + b0
+  // instead of X: callers that build P themselves (the Shapley engine adds one field's share
+  // at a time) skip layer 0's matrix product. `P` must not be one of s's buffers.
+  void RunFromFirstProduct(const float* P, int B, float* out, PlanScratch& s) const;
 
  private:
   friend struct PlanScratch;
   void Linear(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const;
   void RunLayer(const FrozenLayer& L, const float* in, int B, float* out, PlanScratch& s) const;
+  // Layer L's norm and activation on its product lin[B, L.OC] (a copy for the output layer).
+  void AfterProduct(const FrozenLayer& L, const float* lin, int B, float* out, PlanScratch& s) const;
 
   std::vector<FrozenLayer> layers_;
   Activation act_;

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <vector>
 
+#include "compress/int8.h"
 #include "nn/network.h"
+#include "runtime/frozen.h"
 #include "runtime/plan.h"
 #include "util/rng.h"
 
@@ -116,6 +118,30 @@ TEST(Shapley, ExactEqualsBruteForceAndAddsUp) {
     // Fewer rows than 4 * 2^6: the shared fields were not enumerated.
     EXPECT_LT(sv.evaluations, 4 * 64);
   }
+}
+
+// An int8 first layer quantises its input, so it is not linear in the fields: the engine
+// runs whole rows through it instead of adding up layer 0's product field by field.
+TEST(Shapley, Int8FirstLayerEqualsBruteForce) {
+  Case s;
+  Net n = RandomNet(s.W, {16, 8}, 4);
+  std::vector<FrozenLayer> layers = FoldNetwork(n.cfg, n.params.data(), n.buffers.data());
+  FrozenLayer& L0 = layers.front();
+  L0.int8 = QuantizeLinear(L0.W.data(), L0.IC, L0.OC, QuantRange{-3.0f, 3.0f});
+  L0.form = WeightForm::kInt8;
+  L0.W.clear();
+  Plan plan(n.cfg, std::move(layers));
+  ShapleyEngine eng(plan, s.fields, s.bg.data(), s.K, ShapleyOptions{});
+  ShapleyValues sv;
+  eng.Explain(s.x.data(), 1, &sv);
+  const auto ref = BruteForce(plan, s.fields, s.x, s.bg, s.K, 1);
+  double sum = sv.base;
+  for (size_t f = 0; f < ref.size(); ++f) {
+    EXPECT_NEAR(sv.phi[f], ref[f], 1e-5) << "field " << f;
+    sum += sv.phi[f];
+  }
+  EXPECT_NEAR(sum, sv.output, 1e-9);
+  EXPECT_NEAR(sv.output, Eval(plan, s.x, 1), 1e-5);
 }
 
 TEST(Shapley, LinearNetworkGivesWeightTimesDifference) {

@@ -39,6 +39,21 @@ void ExpectPlanMatchesNetwork(const NetConfig& cfg, int B, uint64_t seed) {
     ASSERT_NEAR(got[i], want[i], 1e-4 + 1e-4 * std::fabs(want[i]))
         << "B=" << B << " act=" << Name(cfg.activation) << " norm=" << Name(cfg.norm) << " i=" << i;
   }
+  // From layer 0's product, built by hand, the same answers again.
+  const FrozenLayer& L0 = plan.layers().front();
+  std::vector<float> P(static_cast<size_t>(B) * L0.OC), from(want.size());
+  for (int r = 0; r < B; ++r)
+    for (int o = 0; o < L0.OC; ++o) {
+      double z = L0.b[static_cast<size_t>(o)];
+      for (int c = 0; c < L0.IC; ++c)
+        z += static_cast<double>(X[static_cast<size_t>(r * cfg.inputs + c)]) *
+             L0.W[static_cast<size_t>(c * L0.OC + o)];
+      P[static_cast<size_t>(r * L0.OC + o)] = static_cast<float>(z);
+    }
+  plan.RunFromFirstProduct(P.data(), B, from.data(), s);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(from[i], want[i], 1e-4 + 1e-4 * std::fabs(want[i])) << "from the product, i=" << i;
+  }
   // Row by row through the single-row path gives the same answers.
   for (int r = 0; r < B; ++r) {
     std::vector<float> one(static_cast<size_t>(cfg.outputs));

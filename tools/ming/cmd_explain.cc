@@ -136,7 +136,9 @@ int RunGlobal(const Opts& o, const std::shared_ptr<const Model>& model, const Ex
                         {"method", r.method},
                         {"fields", r.fields},
                         {"mean_abs_contribution", r.mean_abs},
-                        {"ranking", r.ranking}};
+                        {"ranking", r.ranking},
+                        {"coalition_rows", r.coalition_rows},
+                        {"network_rows", r.network_rows}};
     if (!r.metric.empty()) {
       j["permutation"] = {{"metric", r.metric},
                           {"baseline", r.metric_value},
