@@ -89,7 +89,8 @@ Status EncodeRequest(const Model& m, const InferRequest& req, int64_t max_rows, 
   if (B <= 0) return Status::InvalidInput("the request has no rows");
   if (B > max_rows) {
     return Status::InvalidInput("too many rows: " + std::to_string(B) + " (the limit is " +
-                                std::to_string(max_rows) + ")");
+                                std::to_string(max_rows) +
+                                (req.explain ? " for requests with explain" : "") + ")");
   }
   const int W = m.impl().plan.inputs();
   if (ws.X.size() < static_cast<size_t>(B * W)) ws.X.resize(static_cast<size_t>(B * W));

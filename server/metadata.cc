@@ -16,7 +16,9 @@ std::string ServerMetadata() {
 }
 
 // Inputs: one per model field, shape [-1] (batch); outputs: label + probabilities [-1, C]
-// for classification, value [-1] for regression. "parameters" documents the signature.
+// for classification, value [-1] for regression, and, for a model that carries background
+// rows, contributions [-1, fields] and base_value [-1], returned only for requests with
+// "explain": true (said in their parameters). "parameters" documents the signature.
 std::string ModelMetadata(const ModelStore::Snapshot& snap, const ServedModel& sm) {
   const Model& m = *sm.model;
   nlohmann::json versions = nlohmann::json::array();
@@ -41,11 +43,19 @@ std::string ModelMetadata(const ModelStore::Snapshot& snap, const ServedModel& s
     if (spec[i].dtype == DataType::kFp32) shape.push_back(m.classes().size());
     outputs.push_back({{"name", spec[i].name}, {"datatype", DataTypeName(spec[i].dtype)}, {"shape", shape}});
   }
+  const bool explains = !m.impl().data.background.empty();
+  if (explains) {
+    const nlohmann::json only = {{"returned", "only when the request's parameters say \"explain\": true"}};
+    outputs.push_back({{"name", "contributions"}, {"datatype", "FP32"}, {"shape", {-1, fields.size()}},
+                       {"parameters", only}});
+    outputs.push_back({{"name", "base_value"}, {"datatype", "FP32"}, {"shape", {-1}}, {"parameters", only}});
+  }
   const char* task = m.task() == ModelTask::kBinary ? "binary" : m.task() == ModelTask::kMulticlass ? "multiclass" : "regression";
   nlohmann::json params = {{"task", task}, {"label", m.label_name()}, {"classes", m.classes()},
                            {"num_params", m.num_params()},
                            {"inputs_accept", "BYTES (raw text as in the CSV) for any field; numbers (FP32/FP64/INT*) for numeric and boolean fields; BOOL for boolean fields; null or \"\" for missing"}};
   if (m.task() == ModelTask::kBinary) params["threshold"] = m.threshold();
+  params["explain"] = explains;
   nlohmann::json j = {{"name", sm.name}, {"versions", versions}, {"platform", "ming"},
                       {"inputs", inputs}, {"outputs", outputs}, {"parameters", params}};
   return j.dump();

@@ -191,7 +191,7 @@ void Router::Infer(Ctx& c, std::string_view name, std::string_view version) {
   if (st.ok()) st = CheckOutputs(m, req);
   int64_t rows = 0;
   Workspace& ws = tls_ws;
-  if (st.ok()) st = EncodeRequest(m, req, opts_.max_rows, ws, &rows);
+  if (st.ok()) st = EncodeRequest(m, req, RowLimit(req), ws, &rows);
   if (!st.ok()) return Fail(c, st);
   // Explain requests bypass the batcher: their cost (about 1 ms a row) is the explanation,
   // not the forward pass that batching shares.
@@ -259,7 +259,7 @@ void Router::Predict(Ctx& c, std::string_view name) {
     }
     req.explain = value != "false" && value != "0";  // a bare ?explain counts as true
   }
-  if (st.ok()) st = EncodeRequest(m, req, opts_.max_rows, ws, &rows);
+  if (st.ok()) st = EncodeRequest(m, req, RowLimit(req), ws, &rows);
   if (!st.ok()) return Fail(c, st);
   InferResult res;
   RunRows(m, ws.X.data(), rows, ws, &res);

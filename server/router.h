@@ -6,6 +6,7 @@
 // Thread-safety: Handle is called concurrently from the HTTP event threads.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ namespace ming::server {
 
 struct RouterOptions {
   int64_t max_rows = 4096;   // rows per infer/predict request
+  int64_t max_explain_rows = 256;  // rows per request with explain (about 1 ms a row)
   std::string admin_token;   // "" disables the admin endpoints
   int max_batch = 32;        // dynamic batching (max_delay_us 0: off)
   int max_delay_us = 0;
@@ -57,6 +59,10 @@ class Router : public Handler {
   void NotAllowed(Ctx& c, const char* allow);  // 405 with the Allow header
   void ErrorWith(Ctx& c, int code, std::string_view message, const char* name, const char* value);
   void Fail(Ctx& c, const Status& st);
+  // Rows a request may carry: fewer when it asks for explanations.
+  int64_t RowLimit(const InferRequest& req) const {
+    return req.explain ? std::min(opts_.max_rows, opts_.max_explain_rows) : opts_.max_rows;
+  }
 
   ModelStore& store_;
   RouterOptions opts_;

@@ -239,12 +239,108 @@ TEST(ServeExplain, NoBackgroundIs400) {
   ASSERT_TRUE(SaveModel(path, *m).ok());
   Server s(path);
   ASSERT_GT(s.port(), 0) << s.stderr_text();
+  const json meta = json::parse(Http(s.port(), "GET", "/v2/models/nobg").body);
+  EXPECT_EQ(meta["outputs"].size(), 2u);  // no contributions or base_value offered
+  EXPECT_EQ(meta["parameters"]["explain"], false);
   auto r = Http(s.port(), "POST", "/v2/models/nobg/infer", Body(f.rows, {{"explain", true}}).dump());
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("background"), std::string::npos) << r.body;
   EXPECT_EQ(Http(s.port(), "POST", "/v1/models/nobg/predict?explain=1", "[{}]").status, 400);
   EXPECT_EQ(Http(s.port(), "POST", "/v2/models/nobg/infer", Body(f.rows, nullptr).dump()).status, 200);
   EXPECT_EQ(s.Terminate(), 0);
+}
+
+// Explanations cost about 1 ms a row, so requests with explain have their own, lower row
+// limit (--max-explain-rows); plain requests keep --max-rows.
+TEST(ServeExplain, ExplainRowLimitIs413) {
+  const auto& f = Fix();
+  Server s(f.model + " --max-explain-rows 2");
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  auto r = Http(s.port(), "POST", "/v2/models/inv/infer", Body(f.rows, {{"explain", true}}).dump());
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("the limit is 2 for requests with explain"), std::string::npos) << r.body;
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", Body(f.rows, nullptr).dump()).status, 200);
+  const std::vector<std::vector<std::string>> two(f.rows.begin(), f.rows.begin() + 2);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", Body(two, {{"explain", true}}).dump()).status, 200);
+  json rows = json::array();
+  for (const auto& row : f.rows) {
+    json o = json::object();
+    for (size_t c = 0; c < f.header.size(); ++c) o[f.header[c]] = row[c];
+    rows.push_back(o);
+  }
+  EXPECT_EQ(Http(s.port(), "POST", "/v1/models/inv/predict?explain=true", rows.dump()).status, 413);
+  EXPECT_EQ(Http(s.port(), "POST", "/v1/models/inv/predict", rows.dump()).status, 200);
+  EXPECT_EQ(s.Terminate(), 0);
+}
+
+// Multiclass (the predicted class's logit) and regression (the label's units) explanations
+// over HTTP equal `ming explain --json` on the same rows and add up to its output.
+TEST(ServeExplain, MulticlassAndRegressionEqualCli) {
+  const auto& f = Fix();
+  struct Kind {
+    const char* label;
+    const char* train;
+    const char* explained;
+  };
+  for (const Kind& k : {Kind{"weather", "", "predicted class logit"},
+                        Kind{"days_since_last", "--task regression", "value"}}) {
+    const std::string name = std::string("by_") + k.label;
+    ASSERT_EQ(Ming("train inv.csv --label " + std::string(k.label) + " " + k.train + " -o " + name +
+                       ".ming --epochs 2 --hidden 16 --quiet",
+                   f.dir),
+              0)
+        << k.label;
+    std::string cli_out;
+    ASSERT_EQ(Ming("explain " + name + ".ming inv.csv --rows 1,2,3,4,5,6 --json", f.dir, &cli_out), 0);
+    const json cli = json::parse(cli_out);
+    // The request: every CSV column but this model's label, as BYTES.
+    std::vector<std::string> header = f.header;
+    header.push_back("accepted");
+    std::ifstream in(f.dir + "/inv.csv");
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::vector<std::string>> rows;
+    for (int r = 0; r < kRows && std::getline(in, line); ++r) rows.push_back(SplitLine(line));
+    json inputs = json::array();
+    for (size_t c = 0; c < header.size(); ++c) {
+      if (header[c] == k.label) continue;
+      json data = json::array();
+      for (const auto& row : rows) data.push_back(row[c]);
+      inputs.push_back({{"name", header[c]}, {"datatype", "BYTES"}, {"shape", {kRows}}, {"data", data}});
+    }
+    Server s(f.dir + "/" + name + ".ming");
+    ASSERT_GT(s.port(), 0) << s.stderr_text();
+    const json body = {{"inputs", inputs}, {"parameters", {{"explain", true}}}};
+    auto r = Http(s.port(), "POST", "/v2/models/" + name + "/infer", body.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json j = json::parse(r.body);
+    const json* contrib = Output(j, "contributions");
+    const json* base = Output(j, "base_value");
+    ASSERT_TRUE(contrib && base) << r.body;
+    EXPECT_EQ((*contrib)["parameters"]["explained"], k.explained);
+    const json meta = json::parse(Http(s.port(), "GET", "/v2/models/" + name).body);
+    std::vector<std::string> fields;
+    for (const json& x : meta["inputs"]) fields.push_back(x["name"]);
+    ASSERT_EQ((*contrib)["shape"], json::array({kRows, fields.size()}));
+    const size_t F = fields.size();
+    for (size_t i = 0; i < kRows; ++i) {
+      const double scale = 1 + std::fabs(cli[i]["output"].get<double>());
+      double sum = (*base)["data"][i].get<double>();
+      for (size_t c = 0; c < F; ++c) {
+        const double v = (*contrib)["data"][i * F + c].get<double>();
+        sum += v;
+        EXPECT_NEAR(v, cli[i]["contributions"][fields[c]].get<double>(), 1e-5 * scale)
+            << k.label << " row " << i << " " << fields[c];
+      }
+      EXPECT_NEAR((*base)["data"][i].get<double>(), cli[i]["base"].get<double>(), 1e-5 * scale);
+      EXPECT_NEAR(sum, cli[i]["output"].get<double>(), 1e-4 * scale) << k.label << " row " << i;
+      if (std::string(k.label) == "days_since_last") {  // the value output is the same number
+        EXPECT_NEAR(Output(j, "value")->at("data")[i].get<double>(), cli[i]["output"].get<double>(),
+                    1e-3 * scale);
+      }
+    }
+    EXPECT_EQ(s.Terminate(), 0);
+  }
 }
 
 }  // namespace

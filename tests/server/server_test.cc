@@ -119,6 +119,13 @@ TEST(Serve, HealthAndMetadata) {
     EXPECT_EQ(j["inputs"][1]["datatype"], "BYTES");  // weather is categorical
     EXPECT_EQ(j["outputs"][0]["name"], "label");
     EXPECT_EQ(j["outputs"][1]["shape"], json::array({-1, 2}));
+    // The explanation outputs, which only "explain": true requests get.
+    ASSERT_EQ(j["outputs"].size(), 4u);
+    EXPECT_EQ(j["outputs"][2]["name"], "contributions");
+    EXPECT_EQ(j["outputs"][2]["shape"], json::array({-1, static_cast<int>(Fix().header.size())}));
+    EXPECT_EQ(j["outputs"][3]["name"], "base_value");
+    EXPECT_NE(j["outputs"][3]["parameters"]["returned"].get<std::string>().find("explain"), std::string::npos);
+    EXPECT_EQ(j["parameters"]["explain"], true);
   }
   EXPECT_EQ(Http(s.port(), "GET", "/v2/models/inv/ready").status, 200);
   EXPECT_EQ(Http(s.port(), "GET", "/v2/models/inv/versions/1/ready").status, 200);
@@ -537,7 +544,8 @@ TEST(Serve, RegressionValueEqualsCli) {
   Server s(f.dir + "/reg.ming");
   ASSERT_GT(s.port(), 0);
   auto meta = json::parse(Http(s.port(), "GET", "/v2/models/reg").body);
-  EXPECT_EQ(meta["outputs"], json::parse(R"([{"name":"value","datatype":"FP64","shape":[-1]}])"));
+  ASSERT_EQ(meta["outputs"].size(), 3u);  // value, then contributions and base_value
+  EXPECT_EQ(meta["outputs"][0], json::parse(R"({"name":"value","datatype":"FP64","shape":[-1]})"));
   // rows.csv has distance_km as an input column too; the regression model ignores it.
   json body = {{"inputs", json::array()}};
   for (const auto& in : meta["inputs"]) {

@@ -92,6 +92,10 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--max-delay-us", o->router.max_delay_us, "Dynamic batching: longest wait for a batch to fill (0: batching off)")->capture_default_str();
   cmd->add_option("--max-queue", o->router.max_queue, "Dynamic batching: queued requests before 503")->capture_default_str();
   cmd->add_option("--max-rows", o->router.max_rows, "Most rows per request (more: 413)")->capture_default_str();
+  cmd->add_option("--max-explain-rows", o->router.max_explain_rows,
+                  "Most rows per request with explain, about 1 ms of a thread each (more: 413)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-body-mib", o->max_body_mib, "Largest request body in MiB (more: 413)")->capture_default_str();
   cmd->add_option("--max-connections", o->http.max_connections, "Most open connections; more get 503 + Retry-After at once")->capture_default_str();
   cmd->add_option("--timeout-s", o->http.timeout_s, "Close connections idle or stalled this long")->capture_default_str();
