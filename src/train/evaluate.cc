@@ -30,12 +30,17 @@ Result<Dataset> EncodeDataset(const Preprocessor& pre, const CsvTable& t,
 }
 
 json EvaluateEncoded(const ModelData& m, const Dataset& data, int threads) {
+  if (data.rows == 0) return MetricsOfOutputs(m, data, nullptr);
+  std::vector<float> out(static_cast<size_t>(data.rows) * static_cast<size_t>(m.net.outputs));
+  RunPlan(MakePlan(m), data.X.data(), data.rows, out.data(), threads);
+  return MetricsOfOutputs(m, data, out.data());
+}
+
+json MetricsOfOutputs(const ModelData& m, const Dataset& data, const float* out) {
   const Task task = m.pre.label().task;
   json j = {{"task", Name(task)}, {"rows", data.rows}};
   if (data.rows == 0) return j;
   const int O = m.net.outputs;
-  std::vector<float> out(static_cast<size_t>(data.rows) * static_cast<size_t>(O));
-  RunPlan(MakePlan(m), data.X.data(), data.rows, out.data(), threads);
   if (task == Task::kRegression) {
     std::vector<double> pred(static_cast<size_t>(data.rows)), y(static_cast<size_t>(data.rows));
     for (size_t i = 0; i < pred.size(); ++i) {
@@ -54,7 +59,7 @@ json EvaluateEncoded(const ModelData& m, const Dataset& data, int threads) {
   for (int64_t i = 0; i < data.rows; ++i) {
     double value;
     int cls;
-    OutputsToPrediction(m, &out[static_cast<size_t>(i * O)], &probs[static_cast<size_t>(i * C)], &value, &cls);
+    OutputsToPrediction(m, out + i * O, &probs[static_cast<size_t>(i * C)], &value, &cls);
     y[static_cast<size_t>(i)] = static_cast<int32_t>(data.y[static_cast<size_t>(i)]);
   }
   ClassificationMetrics c = ComputeClassification(probs.data(), y.data(), data.rows, C);

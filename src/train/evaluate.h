@@ -15,6 +15,9 @@ namespace ming {
 // Metrics of the model on encoded data (y as produced by Preprocessor::EncodeLabels):
 // {"task", "rows", "accuracy", "log_loss", "f1", "auc"} or {"task", "rows", "rmse", "mae", "r2"}.
 nlohmann::json EvaluateEncoded(const ModelData& m, const Dataset& data, int threads);
+// The same metrics from the network's outputs on data's rows, out[rows, outputs], already
+// computed (only m's preprocessing, calibration and threshold are read).
+nlohmann::json MetricsOfOutputs(const ModelData& m, const Dataset& data, const float* out);
 
 // Encodes `rows` of t with the preprocessing (inputs and labels) into a Dataset.
 Result<Dataset> EncodeDataset(const Preprocessor& pre, const CsvTable& t,

@@ -146,21 +146,15 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
   if (callbacks.on_data) callbacks.on_data(pre, train.rows, val.rows, test.rows);
   TrainCallbacks tcb;
   tcb.on_step = callbacks.on_step;
-  // The weights of each epoch go into one snapshot model (preprocessing copied once) for
-  // the validation metrics.
-  ModelData snapshot;
+  // Each epoch's validation metrics come from the outputs the trainer computed for its
+  // validation loss (one forward pass over the validation rows per epoch, not two).
+  ModelData labels;  // what MetricsOfOutputs reads: the preprocessing and the network shape
   if (callbacks.on_epoch) {
-    snapshot.pre = pre;
-    snapshot.net = topts.net;
-    const NetLayout layout(topts.net);
-    const int64_t np = layout.num_params(), nb = layout.num_buffers();
-    tcb.on_epoch = [&, np, nb](const EpochReport& rep, const float* params, const float* buffers) {
+    labels.pre = pre;
+    labels.net = topts.net;
+    tcb.on_epoch = [&](const EpochReport& rep, const float*, const float*) {
       json vm = json::object();
-      if (val.rows > 0) {
-        snapshot.params.assign(params, params + np);
-        snapshot.buffers.assign(buffers, buffers + nb);
-        vm = EvaluateEncoded(snapshot, val, topts.threads);
-      }
+      if (val.rows > 0 && rep.val_outputs) vm = MetricsOfOutputs(labels, val, rep.val_outputs);
       callbacks.on_epoch(rep, vm);
     };
   }

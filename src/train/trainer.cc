@@ -106,6 +106,7 @@ class Loop {
   int64_t batch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
   std::vector<double> partial_;
   std::vector<uint8_t> block_bad_;  // per parameter block: a non-finite value seen this step
+  std::vector<float> val_out_;      // the network's outputs on the validation rows
   bool stop_ = false;
 };
 
@@ -295,7 +296,9 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
   rep.lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
   const bool eligible = epoch >= opts_.best_from_epoch;
   if (val_.rows > 0) {
-    rep.val_loss = EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(), val_, pool_.size());
+    rep.val_loss =
+        EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(), val_, pool_.size(), &val_out_);
+    rep.val_outputs = val_out_.data();
     rep.improved = eligible && (st_.best_epoch == 0 || rep.val_loss < st_.best_val_loss - opts_.min_delta);
   } else {
     rep.improved = true;
@@ -398,10 +401,12 @@ void PredictOutputs(const NetLayout& layout, const float* params, const float* b
 }
 
 double EvaluateLoss(const NetLayout& layout, const float* params, const float* buffers,
-                    const Dataset& data, int threads) {
+                    const Dataset& data, int threads, std::vector<float>* outputs) {
   if (data.rows == 0) return 0;
   const int O = layout.config().outputs;
-  std::vector<float> out(static_cast<size_t>(data.rows) * static_cast<size_t>(O));
+  std::vector<float> local;
+  std::vector<float>& out = outputs ? *outputs : local;
+  out.resize(static_cast<size_t>(data.rows) * static_cast<size_t>(O));
   PredictOutputs(layout, params, buffers, data.X.data(), data.rows, out.data(), threads);
   double wsum = 0;
   for (int64_t i = 0; i < data.rows; ++i) wsum += data.w.empty() ? 1.0 : data.w[static_cast<size_t>(i)];

@@ -60,6 +60,9 @@ struct EpochReport {
   double seconds = 0, rows_per_s = 0;
   double lr = 0;
   bool improved = false;   // best validation so far (always true without validation)
+  // The network's outputs on the validation rows, [val rows, outputs], from which val_loss
+  // was computed; valid during on_epoch only (null without validation data).
+  const float* val_outputs = nullptr;
 };
 
 struct StepReport {
@@ -99,8 +102,9 @@ Result<TrainResult> Train(const Dataset& train, const Dataset& val, const TrainO
                           bool resume, const TrainCallbacks& callbacks);
 
 // Mean loss of the network on `data` (inference mode), computed with `threads` threads.
+// The outputs it came from are left in *outputs ([rows, outputs]) when that is given.
 double EvaluateLoss(const NetLayout& layout, const float* params, const float* buffers,
-                    const Dataset& data, int threads);
+                    const Dataset& data, int threads, std::vector<float>* outputs = nullptr);
 
 // Network outputs (logits or standardised values) for all rows: out[rows, outputs].
 void PredictOutputs(const NetLayout& layout, const float* params, const float* buffers,
