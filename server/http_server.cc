@@ -361,7 +361,7 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   const char* ihl = Header(conn, "Inference-Header-Content-Length");
   if (ihl) c->req.inference_header_len = ParseLength(ihl) >= 0 ? ParseLength(ihl) : kBadHeader;
   if (c->req.body.capacity() < c->req.body.size() + 64) c->req.body.reserve(c->req.body.size() + 64);
-  handler_->Handle(c->req, [this, c, conn](HttpResponse&& resp) {
+  handler_->Handle(c->req, [c, conn](HttpResponse&& resp) {
     std::lock_guard<std::mutex> g(c->mu);
     c->resp = std::move(resp);
     c->done = true;
