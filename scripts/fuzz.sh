@@ -93,6 +93,9 @@ for name in "${targets[@]}"; do
     for f in "${found[@]}"; do [[ -e $f ]] && cp "$f" "fuzz/crashers/$name/"; done
     echo "  FINDING (exit $(cat "$dir/rc")): saved to fuzz/crashers/$name/"
     grep -E -m3 'ERROR: |runtime error|SUMMARY|Test unit written' "$log" | sed 's/^/    /' || true
+    # What the target said just before, and the first frames of the stack: enough to tell
+    # a crash from a failed check without the log, which goes with the temporary directory.
+    grep -E -B12 -A12 -m1 'ERROR: |runtime error' "$log" | sed 's/^/    | /' || true
   else
     echo "  ok"
   fi
