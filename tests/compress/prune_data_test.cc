@@ -14,9 +14,18 @@
 namespace ming {
 namespace {
 
+std::filesystem::path TempFileDir() {
+  return std::filesystem::temp_directory_path() / ("ming_prune_data_" + std::to_string(::getpid()));
+}
+
+// Removes TempFileDir once every test has run.
+struct TempFileCleanup : testing::Environment {
+  void TearDown() override { std::filesystem::remove_all(TempFileDir()); }
+};
+testing::Environment* const g_temp_file_cleanup = testing::AddGlobalTestEnvironment(new TempFileCleanup);
+
 std::string TempFile(const std::string& name, const std::string& text) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ming_prune_data_" + std::to_string(::getpid()));
+  const auto dir = TempFileDir();
   std::filesystem::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream(path) << text;

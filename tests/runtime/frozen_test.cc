@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "compress/prune_magnitude.h"
 #include "compress/quantize.h"
@@ -45,6 +46,8 @@ class FrozenTest : public testing::Test {
     ASSERT_TRUE(data.ok());
     data_ = new Dataset(std::move(data).value());
   }
+
+  static void TearDownTestSuite() { std::filesystem::remove_all(*dir_); }
 
   static std::vector<float> Outputs(const ModelData& m) {
     std::vector<float> out(static_cast<size_t>(data_->rows * m.net.outputs));

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <new>
 #include <thread>
@@ -51,6 +52,7 @@ class SessionTest : public testing::Test {
     ASSERT_TRUE(table.ok());
     table_ = new CsvTable(std::move(table).value());
   }
+  static void TearDownTestSuite() { std::filesystem::remove_all(*dir_); }
   static std::string* dir_;
   static CsvTable* table_;
 

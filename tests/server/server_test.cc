@@ -367,9 +367,10 @@ TEST(Serve, MetricsPassPromtool) {
   EXPECT_NE(m.body.find("ming_model_ready{model=\"inv\",version=\"1\"} 1"), std::string::npos);
   EXPECT_NE(m.body.find("ming_request_duration_seconds_count{model=\"inv\"} 2"), std::string::npos);
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
-  const std::string path = testing::TempDir() + "/ming_metrics.txt";
+  const std::string path = testing::TempDir() + "/ming_metrics_" + std::to_string(::getpid()) + ".txt";
   std::ofstream(path) << m.body;
   EXPECT_EQ(std::system(("promtool check metrics < '" + path + "' >/dev/null 2>&1").c_str()), 0) << m.body;
+  std::filesystem::remove(path);
   EXPECT_EQ(s.Terminate(), 0);
 }
 

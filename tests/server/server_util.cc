@@ -134,6 +134,11 @@ Server::Server(const std::string& args) {
 // SIGTERM first, so that a server a test left running exits the normal way (and its
 // coverage counters, under --coverage, are written); SIGKILL if it is not gone in 5 s.
 Server::~Server() {
+  Stop();
+  std::filesystem::remove(err_path_);
+}
+
+void Server::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 500; ++i) {

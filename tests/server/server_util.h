@@ -43,7 +43,7 @@ class Server {
  public:
   // Starts `ming serve ARGS --port 0` and waits for its "listening" line.
   explicit Server(const std::string& args);
-  ~Server();  // SIGTERM if still running (SIGKILL after 5 s)
+  ~Server();  // SIGTERM if still running (SIGKILL after 5 s); removes the stderr file
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit code (128+signal if killed).
@@ -51,6 +51,7 @@ class Server {
   std::string stderr_text() const;
 
  private:
+  void Stop();  // SIGTERM, then SIGKILL after 5 s; waits for the process
   pid_t pid_ = -1;
   int port_ = -1;
   std::string err_path_;
