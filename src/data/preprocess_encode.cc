@@ -1,6 +1,7 @@
 // Encoding with a fitted Preprocessor: raw cells -> the network's input columns, label cells
 // -> float targets. EncodeRow is the inference hot path and allocates nothing unless it
-// fails (string_view lookups through the transparent-hash maps, from_chars for numbers).
+// fails (string_view lookups through the transparent-hash maps; plain decimals parsed inline,
+// other numbers through from_chars).
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -127,7 +128,11 @@ Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
     }
     double v = 0.0;
     bool missing = false;
-    MING_RETURN_IF_ERROR(internal::ScalarValue(f.type, raw[i], f.name, &v, &missing));
+    // Most numeric cells are plain decimals: parse those inline, the rest (spaces,
+    // exponents, missing tokens, errors) through ScalarValue.
+    if (f.type != FieldType::kNumeric || !ParsePlainDecimal(raw[i], &v)) {
+      MING_RETURN_IF_ERROR(internal::ScalarValue(f.type, raw[i], f.name, &v, &missing));
+    }
     o[0] = missing ? 0.0f : static_cast<float>((v - f.mean) / f.std);
     if (!std::isfinite(o[0])) {  // e.g. 1e300: finite as a double, not once standardised to float
       return Status::InvalidInput("column '" + f.name + "': value '" + std::string(TrimCell(raw[i])) +

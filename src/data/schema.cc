@@ -96,36 +96,9 @@ std::optional<bool> ParseBool(std::string_view cell) {
   return std::nullopt;
 }
 
-namespace {
-
-// Plain decimals ("-12.375", "42") with at most 15 digits: the mantissa and 10^frac are
-// exact doubles, so one division is correctly rounded (Clinger's fast path) and equals
-// what from_chars returns. Anything else falls through to from_chars.
-bool FastDecimal(std::string_view s, double* out) {
-  static constexpr double kPow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  uint64_t m = 0;
-  int digits = 0, frac = -1;
-  for (char ch : s) {
-    if (ch >= '0' && ch <= '9') {
-      m = m * 10 + static_cast<uint64_t>(ch - '0');
-      ++digits;
-      if (frac >= 0) ++frac;
-    } else if (ch == '.' && frac < 0) {
-      frac = 0;
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0 || digits > 15) return false;
-  *out = static_cast<double>(m) / kPow10[frac < 0 ? 0 : frac];
-  return true;
-}
-
-}  // namespace
-
 bool ParseNumber(std::string_view cell, double* out) {
   std::string_view s = TrimCell(cell);
+  if (ParsePlainDecimal(s, out)) return true;
   bool negative = false;
   if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
     negative = s.front() == '-';
@@ -133,11 +106,6 @@ bool ParseNumber(std::string_view cell, double* out) {
   }
   // from_chars rejects a '+' and a second sign, and accepts no hex in general format.
   if (s.empty() || s.front() == '+' || s.front() == '-') return false;
-  double fast;
-  if (FastDecimal(s, &fast)) {
-    *out = negative ? -fast : fast;
-    return true;
-  }
   if (EqualsLower(s, "inf") || EqualsLower(s, "infinity")) {
     double inf = std::numeric_limits<double>::infinity();
     *out = negative ? -inf : inf;

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -51,6 +52,29 @@ TEST(NumberFastPath, EdgeCases) {
   EXPECT_FALSE(ParseNumber("1,5", &v));
   EXPECT_TRUE(ParseNumber("123456789012345678", &v));  // 18 digits: the slow path
   EXPECT_EQ(v, 123456789012345678.0);
+}
+
+// The inline parser EncodeRow tries first takes plain decimals only, and gives exactly
+// ParseNumber's value for them; everything else is left to ParseNumber.
+TEST(NumberFastPath, PlainDecimalTakesOnlyPlainDecimals) {
+  double v = 0;
+  for (const char* s : {"", "-", ".", "-.", " 1", "1 ", "+1", "1e3", "1.2.3", "--1", "1-", "nan",
+                        "inf", "0x10", "1,5", "1234567890123456", "-0.000000000000001"}) {
+    EXPECT_FALSE(ParsePlainDecimal(s, &v)) << "'" << s << "'";
+  }
+  Rng rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(rng.UniformInt(7)), (rng.Uniform() - 0.5) * 2e4);
+    double fast = -1, slow = -2;
+    ASSERT_TRUE(ParsePlainDecimal(buf, &fast)) << buf;
+    ASSERT_TRUE(ParseNumber(buf, &slow)) << buf;
+    ASSERT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << buf;
+  }
+  ASSERT_TRUE(ParsePlainDecimal("-0", &v));
+  EXPECT_TRUE(std::signbit(v));
+  ASSERT_TRUE(ParsePlainDecimal("123456789012345", &v));  // 15 digits: still exact
+  EXPECT_EQ(v, 123456789012345.0);
 }
 
 }  // namespace
