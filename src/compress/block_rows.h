@@ -1,7 +1,8 @@
 // Block rows: a single-row layout for sparse weights whose nonzeros come in runs of 16
-// outputs (what block pruning, `ming prune --block 16`, leaves). For each input, the
-// 16-output blocks holding any nonzero are stored whole, so one row costs one vector FMA
-// per stored block of a nonzero input, where unstructured sparse entries cost a scalar
+// outputs (what block pruning, `ming prune --block 16`, leaves). Each stored block is the
+// piece of one input's weight row over 16 outputs that holds any nonzero, stored whole;
+// blocks are grouped by output block, so one row costs one vector FMA per stored block
+// into a register accumulator, where unstructured sparse entries cost a scalar
 // read-modify-write each. Derived from SparseWeights at load time; not serialised.
 // Thread-safety: immutable after construction; BlockRowsMatVec is pure.
 #pragma once
@@ -16,10 +17,10 @@ namespace ming {
 struct BlockRows {
   static constexpr int kBlock = 16;
   int IC = 0, OC = 0;
-  std::vector<uint32_t> ptr;  // [IC + 1]: blocks of input i are ptr[i] .. ptr[i + 1]
-  std::vector<uint16_t> col;  // [blocks] output block index (outputs 16*col .. 16*col + 15)
+  std::vector<uint32_t> ptr;  // [blocks_per_row() + 1]: output block j's blocks are ptr[j] .. ptr[j + 1]
+  std::vector<uint32_t> row;  // [blocks] the input each block belongs to, ascending within j
   std::vector<float> val;     // [blocks * 16] weights, zero where W is zero or past OC
-  int64_t blocks() const { return static_cast<int64_t>(col.size()); }
+  int64_t blocks() const { return static_cast<int64_t>(row.size()); }
   int blocks_per_row() const { return (OC + kBlock - 1) / kBlock; }
 };
 
@@ -30,8 +31,9 @@ double BlockDensity(const BlockRows& r);
 // measured crossover, docs/benchmarks.md).
 bool PreferBlockRows(const BlockRows& r);
 
-// out[OC] = b[OC] + x[IC] W for one row. `idx` holds IC ints, `acc` blocks_per_row() * 16
-// floats (scratch). Allocates nothing.
-void BlockRowsMatVec(float* out, const float* x, const BlockRows& r, const float* b, int* idx, float* acc);
+// out[OC] = b[OC] + x[IC] W for one row. Every stored block is applied, zero inputs
+// included: with the blocks in registers that is faster than listing the nonzero inputs
+// first. Allocates nothing.
+void BlockRowsMatVec(float* out, const float* x, const BlockRows& r, const float* b);
 
 }  // namespace ming

@@ -36,7 +36,6 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
   b.resize(n);
   c.resize(n);
   idx.resize(static_cast<size_t>(plan.max_width()));
-  acc.resize(static_cast<size_t>(plan.max_width()) + BlockRows::kBlock);
   mean.resize(static_cast<size_t>(rows));
   rstd.resize(static_cast<size_t>(rows));
   const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
@@ -47,7 +46,6 @@ PlanScratch::PlanScratch(const Plan& plan, int rows) : max_rows(rows) {
 bool PlanScratch::Fits(const Plan& plan, int rows) const {
   const auto [sparse_floats, quant_bytes] = KernelScratch(plan, rows);
   return rows <= max_rows && idx.size() >= static_cast<size_t>(plan.max_width()) &&
-         acc.size() >= static_cast<size_t>(plan.max_width()) + BlockRows::kBlock &&
          a.size() >= static_cast<size_t>(max_rows) * static_cast<size_t>(plan.max_width()) &&
          sparse.size() >= sparse_floats && quant.size() >= quant_bytes;
 }
@@ -195,7 +193,7 @@ void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, Plan
   switch (L.form) {
     case WeightForm::kSparse:
       if (B == 1 && L.single_row_blocks) {
-        BlockRowsMatVec(out, in, L.blocks, L.b.data(), s.idx.data(), s.acc.data());
+        BlockRowsMatVec(out, in, L.blocks, L.b.data());
         return;
       }
       if (B > 1 || L.W.empty()) {

@@ -26,7 +26,6 @@ struct PlanScratch {
   int max_rows;
   std::vector<float> a, b, c;
   std::vector<int> idx;
-  std::vector<float> acc;            // BlockRowsMatVec accumulators
   std::vector<float> mean, rstd;
   std::vector<float> sparse;         // SparseLinear scratch
   std::vector<uint8_t> quant;        // Int8Linear scratch

@@ -38,12 +38,12 @@ TEST(BlockRows, MatchesTheDenseProductOverShapesAndPatterns) {
         for (bool blocks : {true, false}) {
           const std::vector<float> W = RandomWeights(IC, OC, keep, blocks, rng);
           const BlockRows r = MakeBlockRows(MakeSparse(W.data(), IC, OC));
-          std::vector<float> x(static_cast<size_t>(IC)), b(static_cast<size_t>(OC)), out(static_cast<size_t>(OC));
+          std::vector<float> x(static_cast<size_t>(IC)), b(static_cast<size_t>(OC));
+          std::vector<float> out(static_cast<size_t>(OC) + 16, 7.0f);  // 16 guard values past OC
           for (float& v : x) v = rng.UniformDouble() < 0.4 ? 0.0f : static_cast<float>(rng.Normal());
           for (float& v : b) v = static_cast<float>(rng.Normal());
-          std::vector<int> idx(static_cast<size_t>(IC));
-          std::vector<float> acc(static_cast<size_t>(r.blocks_per_row()) * BlockRows::kBlock);
-          BlockRowsMatVec(out.data(), x.data(), r, b.data(), idx.data(), acc.data());
+          BlockRowsMatVec(out.data(), x.data(), r, b.data());
+          for (int o = OC; o < OC + 16; ++o) ASSERT_EQ(out[static_cast<size_t>(o)], 7.0f) << "wrote past OC " << OC;
           for (int o = 0; o < OC; ++o) {
             double want = b[static_cast<size_t>(o)];
             for (int i = 0; i < IC; ++i) want += double{x[static_cast<size_t>(i)]} * W[static_cast<size_t>(i) * OC + o];
@@ -63,8 +63,8 @@ TEST(BlockRows, LayoutWorkedByHand) {
   W[18] = -2.0f;
   const BlockRows r = MakeBlockRows(MakeSparse(W.data(), 2, 20));
   EXPECT_EQ(r.blocks_per_row(), 2);
-  EXPECT_EQ(r.ptr, (std::vector<uint32_t>{0, 2, 2}));
-  EXPECT_EQ(r.col, (std::vector<uint16_t>{0, 1}));
+  EXPECT_EQ(r.ptr, (std::vector<uint32_t>{0, 1, 2}));  // one stored block per output block
+  EXPECT_EQ(r.row, (std::vector<uint32_t>{0, 0}));     // both from input 0
   ASSERT_EQ(r.val.size(), 32u);
   EXPECT_EQ(r.val[3], 1.5f);
   EXPECT_EQ(r.val[16 + 2], -2.0f);  // output 18 is slot 2 of block 1
