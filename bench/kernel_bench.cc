@@ -6,7 +6,9 @@
 //   single row:  dense Plan::Run (B = 1), the sparse stack at densities 1 .. 0.05, int8;
 //   1024 rows in chunks of 256: dense (bias copy + cblas_sgemm + ReLU, as the Plan does),
 //                sparse at each density, int8;
-// and, per layer shape, dense vs sparse at each density (the PreferSparse crossover).
+// and, per layer shape, dense vs sparse at each density (the PreferSparse crossover), and
+// for one 256x256 layer pruned in 16-output blocks, the dense loop vs the block rows at
+// each share of kept blocks (the PreferBlockRows crossover).
 // Every stack applies bias and ReLU the same way (activation_forward). OpenBLAS is limited
 // to one thread. --json prints one JSON object per line instead of tables.
 #include <cblas.h>
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "compress/block_rows.h"
 #include "compress/int8.h"
 #include "compress/sparse.h"
 #include "nn/layers.h"
@@ -419,6 +422,53 @@ void Cell(const Row& dense, const Row& r, bool ratio) {
   if (ratio) std::printf(" %.2fx (%.2fx) |", dense.value / r.value, dense.best / r.best);
 }
 
+const double kBlockDensities[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7};
+
+// One row through a 256x256 layer whose weights are whole 16-output blocks kept with
+// probability d, inputs half zero (as after a ReLU): the dense zero-skipping Plan against
+// BlockRowsMatVec.
+void BenchBlockRows() {
+  constexpr int IC = 256, OC = 256;
+  Rng rng(5);
+  std::vector<float> X(static_cast<size_t>(kChunk) * IC);
+  for (float& v : X) v = rng.UniformDouble() < 0.5 ? 0.0f : static_cast<float>(std::fabs(rng.Normal()));
+  std::vector<Plan> plans;
+  std::vector<PlanScratch> pss;
+  std::vector<BlockRows> rows;
+  std::vector<std::vector<float>> biases;
+  plans.reserve(std::size(kBlockDensities));
+  for (double d : kBlockDensities) {
+    NetConfig cfg;
+    cfg.inputs = IC;
+    cfg.outputs = OC;
+    cfg.loss = LossKind::kMse;
+    NetLayout layout(cfg);
+    std::vector<float> params(static_cast<size_t>(layout.num_params()), 0.0f);
+    float* W = params.data() + layout.layers()[0].W;
+    for (int i = 0; i < IC; ++i) {
+      for (int o0 = 0; o0 < OC; o0 += BlockRows::kBlock) {
+        if (rng.UniformDouble() >= d) continue;
+        for (int o = o0; o < o0 + BlockRows::kBlock; ++o) W[static_cast<size_t>(i) * OC + o] = static_cast<float>(rng.Normal() * 0.09);
+      }
+    }
+    rows.push_back(MakeBlockRows(MakeSparse(W, IC, OC)));
+    biases.emplace_back(params.begin() + layout.layers()[0].b, params.begin() + layout.layers()[0].b + OC);
+    plans.emplace_back(cfg, params.data(), nullptr);  // dense: the Plan's own single-row loop
+    pss.emplace_back(plans.back(), 1);
+  }
+  std::vector<float> out(OC);
+  std::vector<Case> cases;
+  auto row = [&X](int k) { return X.data() + static_cast<size_t>(k % kChunk) * IC; };
+  for (size_t i = 0; i < std::size(kBlockDensities); ++i) {
+    const double d = BlockDensity(rows[i]);
+    cases.push_back({"layer256", "block_row", "dense_plan", d, 20000, 1e6,
+                     [&, i, row](int k) { plans[i].Run(row(k), 1, out.data(), pss[i]); }, {}});
+    cases.push_back({"layer256", "block_row", "block_rows", d, 20000, 1e6,
+                     [&, i, row](int k) { BlockRowsMatVec(out.data(), row(k), rows[i], biases[i].data()); }, {}});
+  }
+  RunCases(cases);
+}
+
 void PrintTables(const std::vector<Net>& nets) {
   for (const Net& n : nets) {
     const std::string nm = n.name;
@@ -466,6 +516,15 @@ void PrintTables(const std::vector<Net>& nets) {
     }
     std::printf("\n");
   }
+  std::printf(
+      "\n## One row through a 256x256 layer pruned in 16-output blocks, inputs half zero\n\n"
+      "| kept blocks | dense Plan (us) | block rows (us) | dense / block rows |\n|---:|---:|---:|---:|\n");
+  for (const Row& r : g_rows) {
+    if (r.what != "block_row" || r.path != "dense_plan") continue;
+    const Row& b = Find(r.net, r.what, "block_rows", r.density);
+    std::printf("| %.3f | %.3f (%.3f) | %.3f (%.3f) | %.2f (%.2f) |\n", r.density, r.value, r.best, b.value,
+                b.best, r.value / b.value, r.best / b.best);
+  }
 }
 
 }  // namespace
@@ -485,6 +544,7 @@ int main(int argc, char** argv) {
   const std::vector<Net> nets = {{"small", 16, 8, {64, 32}}, {"medium", 64, 16, {256, 256}}};
   for (const Net& n : nets) BenchNet(n);
   for (const Net& n : nets) BenchLayers(n);
+  BenchBlockRows();
   if (!g_json) PrintTables(nets);
   return 0;
 }
