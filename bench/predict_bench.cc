@@ -6,7 +6,8 @@
 //   - Session::Predict on raw string cells (the product API: parsing and scaling included),
 //   - Plan::Run on an already-encoded float row (the network alone),
 // each call timed with steady_clock (p50/p99) plus an untimed loop for the mean, and
-// batches of 1024 rows through Session::PredictBatch and Plan::Run (rows/s).
+// batches of 1024 rows through Session::PredictBatch and Plan::Run (rows/s); and the memory
+// floor of one row (reading the weight bytes the single-row loop reads).
 // Prints one JSON line per measurement.
 #include <cblas.h>
 #include <sys/resource.h>
@@ -135,7 +136,8 @@ void Emit(const char* config, const char* setting, std::pair<double, double> p, 
   getrusage(RUSAGE_SELF, &ru);
   nlohmann::json j = {{"tool", "ming"}, {"config", config}, {"setting", setting},
                       {"p50_us", p.first}, {"p99_us", p.second}, {"mean_us", mean},
-                      {"batch_rows_per_s", batch}, {"timer_overhead_ns", timer_ns},
+                      {"batch_rows_per_s", batch > 0 ? nlohmann::json(batch) : nlohmann::json()},
+                      {"timer_overhead_ns", timer_ns},
                       {"maxrss_kb", ru.ru_maxrss}};
   std::printf("%s\n", j.dump().c_str());
 }
@@ -199,6 +201,44 @@ int main(int argc, char** argv) {
   p = Percentiles(calls, run);
   batch = BatchRowsPerS([&] { plan.Run(X.data(), kRows, out.data(), scratch); });
   Emit(arch->name, "Plan::Run (encoded floats)", p, MeanUs(calls, run), batch, timer_ns);
+
+  // The memory floor of one row: the single-row loop reads, per layer, the weight row of
+  // every nonzero input (zero inputs, e.g. ReLU zeros, are skipped). Count those bytes over
+  // the rows, then time reading that many bytes (the mean) from a buffer the size of all
+  // the weights, as streaming loads with independent sums: no product runs faster than that.
+  double row_bytes = 0;
+  size_t all_bytes = 0;
+  {
+    std::vector<float> act(kRows * static_cast<size_t>(plan.max_width()));
+    const auto& layers = plan.layers();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      all_bytes += static_cast<size_t>(layers[l].IC) * static_cast<size_t>(layers[l].OC) * sizeof(float);
+      const float* in = X.data();
+      if (l > 0) {  // the inputs of layer l: the outputs of layers 0 .. l-1
+        plan.RunLayers(X.data(), kRows, 0, static_cast<int>(l), act.data(), scratch);
+        in = act.data();
+      }
+      int64_t nonzero = 0;
+      for (size_t k = 0; k < kRows * static_cast<size_t>(layers[l].IC); ++k) nonzero += in[k] != 0.0f;
+      // A one-output layer is a dense dot product: all of its weights are read.
+      const double rows_read = layers[l].OC == 1 ? layers[l].IC : static_cast<double>(nonzero) / kRows;
+      row_bytes += rows_read * layers[l].OC * sizeof(float);
+    }
+  }
+  std::vector<float> weights(all_bytes / sizeof(float), 1.0f);
+  const size_t floats = static_cast<size_t>(row_bytes / sizeof(float)) / 128 * 128;
+  auto stream = [&](int) {
+    alignas(64) float acc[128] = {};  // 128 independent sums: eight 16-float vectors
+    for (size_t i = 0; i < floats; i += 128) {
+      for (int m = 0; m < 128; ++m) acc[m] += weights[i + static_cast<size_t>(m)];
+    }
+    for (float a : acc) sink += a;
+  };
+  MeanUs(calls / 100, stream);
+  p = Percentiles(calls / 10, stream);
+  const std::string floor = "floor: read the " + std::to_string(static_cast<int>(row_bytes / 1024 + 0.5)) +
+                            " KiB of weights a row needs (of " + std::to_string(all_bytes / 1024) + ")";
+  Emit(arch->name, floor.c_str(), p, MeanUs(calls / 10, stream), 0, timer_ns);
   if (sink == 12345.678) std::puts("");  // keeps the calls observable
   return 0;
 }
