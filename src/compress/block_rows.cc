@@ -13,25 +13,30 @@ BlockRows MakeBlockRows(const SparseWeights& w) {
   r.IC = w.IC;
   r.OC = w.OC;
   const int nb = r.blocks_per_row();
-  // One output block at a time: its 16 outputs' compressed rows (sorted by input) merged
-  // into one dense [IC][16] staging table, then the inputs with any nonzero kept.
-  std::vector<float> stage(static_cast<size_t>(w.IC) * K);
-  std::vector<uint8_t> used(static_cast<size_t>(w.IC));
+  // One output block at a time: its 16 outputs' compressed rows merged into a dense
+  // [IC][16] staging table, then the inputs with any nonzero kept in ascending order. Only
+  // the touched inputs are listed and cleared, so the work is the nonzeros, not IC x blocks.
+  std::vector<float> stage(static_cast<size_t>(w.IC) * K, 0.0f);
+  std::vector<uint8_t> used(static_cast<size_t>(w.IC), 0);
+  std::vector<uint32_t> touched;
   r.ptr.push_back(0);
   for (int j = 0; j < nb; ++j) {
-    std::fill(stage.begin(), stage.end(), 0.0f);
-    std::fill(used.begin(), used.end(), uint8_t{0});
+    touched.clear();
     for (int o = j * K; o < std::min(w.OC, (j + 1) * K); ++o) {
       for (uint32_t k = w.ptr[static_cast<size_t>(o)]; k < w.ptr[static_cast<size_t>(o) + 1]; ++k) {
-        stage[static_cast<size_t>(w.idx[k]) * K + static_cast<size_t>(o - j * K)] = w.val[k];
-        used[w.idx[k]] = 1;
+        const uint32_t i = w.idx[k];
+        stage[size_t{i} * K + static_cast<size_t>(o - j * K)] = w.val[k];
+        if (!used[i]) touched.push_back(i);
+        used[i] = 1;
       }
     }
-    for (int i = 0; i < w.IC; ++i) {
-      if (!used[static_cast<size_t>(i)]) continue;
-      r.row.push_back(static_cast<uint32_t>(i));
-      r.val.insert(r.val.end(), stage.begin() + static_cast<ptrdiff_t>(i) * K,
-                   stage.begin() + static_cast<ptrdiff_t>(i + 1) * K);
+    std::sort(touched.begin(), touched.end());
+    for (const uint32_t i : touched) {
+      r.row.push_back(i);
+      float* v = stage.data() + size_t{i} * K;
+      r.val.insert(r.val.end(), v, v + K);
+      std::fill(v, v + K, 0.0f);
+      used[i] = 0;
     }
     r.ptr.push_back(static_cast<uint32_t>(r.row.size()));
   }
