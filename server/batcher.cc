@@ -19,12 +19,18 @@ Batcher::~Batcher() {
 }
 
 bool Batcher::Submit(BatchItem& item) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (static_cast<int>(queue_.size()) >= max_queue_) return false;
     queue_.push_back(std::move(item));
+    // The batcher waits for a first row, then for a full batch or its deadline: only those
+    // two events wake it. Waking it for every row would cost a context switch per request
+    // while it cannot act on any of them.
+    const int n = static_cast<int>(queue_.size());
+    wake = n == 1 || n == max_batch_;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 

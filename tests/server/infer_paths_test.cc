@@ -4,7 +4,10 @@
 // model without background rows, and the v1 ?explain query values.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "router_util.h"
 
@@ -189,6 +192,27 @@ TEST(RouterBatched, SingleRowBinaryThroughTheBatcher) {
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("\nming_batch_size_rows_count 2\n"), std::string::npos) << m.body;  // both rows batched
   EXPECT_NE(m.body.find("\nming_batch_queue_depth 0\n"), std::string::npos) << m.body;
+}
+
+// A batch that fills up runs at once, long before its delay: the batcher is woken by the
+// row that completes the batch, not only by the deadline.
+TEST(RouterBatched, AFullBatchRunsWithoutWaitingForTheDelay) {
+  RouterOptions o;
+  o.max_delay_us = 60'000'000;  // a minute: only a full batch can end the wait in time
+  o.max_batch = 4;
+  Served s({"tiny"}, o);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::vector<int> status(4, 0);
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] { status[static_cast<size_t>(c)] = s.Post("/v2/models/tiny/infer", InferBody(1)).status; });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+  EXPECT_EQ(status, std::vector<int>(4, 200));
+  const Answer m = s.Get("/metrics");
+  EXPECT_NE(m.body.find("\nming_batch_size_rows_count 1\n"), std::string::npos) << m.body;  // one batch
+  EXPECT_NE(m.body.find("\nming_batch_size_rows_sum 4\n"), std::string::npos) << m.body;    // of 4 rows
 }
 
 // A full batching queue answers a single row 503 at once; several rows and explain requests
