@@ -103,6 +103,19 @@ Plan MakePlan(const Net& n, const std::vector<DenseLayer>& layers) {
   return Plan(cfg, params.data(), nullptr);
 }
 
+// A Plan of the one dense layer d (no activation on an output layer).
+Plan OneLayerPlan(const DenseLayer& d) {
+  NetConfig cfg;
+  cfg.inputs = d.IC;
+  cfg.outputs = d.OC;
+  cfg.loss = LossKind::kMse;
+  NetLayout layout(cfg);
+  std::vector<float> params(static_cast<size_t>(layout.num_params()));
+  std::copy(d.W.begin(), d.W.end(), params.begin() + layout.layers()[0].W);
+  std::copy(d.b.begin(), d.b.end(), params.begin() + layout.layers()[0].b);
+  return Plan(cfg, params.data(), nullptr);
+}
+
 // The compressed stacks: each layer's kernel, then ReLU on hidden layers.
 struct Stack {
   std::vector<DenseLayer> dense;
@@ -340,15 +353,7 @@ void BenchLayers(const Net& n) {
   std::vector<PlanScratch> pss;
   plans.reserve(stacks[0].dense.size());
   for (const DenseLayer& d : stacks[0].dense) {
-    NetConfig cfg;
-    cfg.inputs = d.IC;
-    cfg.outputs = d.OC;
-    cfg.loss = LossKind::kMse;
-    NetLayout layout(cfg);
-    std::vector<float> params(static_cast<size_t>(layout.num_params()));
-    std::copy(d.W.begin(), d.W.end(), params.begin() + layout.layers()[0].W);
-    std::copy(d.b.begin(), d.b.end(), params.begin() + layout.layers()[0].b);
-    plans.emplace_back(cfg, params.data(), nullptr);
+    plans.push_back(OneLayerPlan(d));
     pss.emplace_back(plans.back(), 1);
   }
   for (size_t l = 0; l < stacks[0].dense.size(); ++l) {
@@ -438,22 +443,16 @@ void BenchBlockRows() {
   std::vector<std::vector<float>> biases;
   plans.reserve(std::size(kBlockDensities));
   for (double d : kBlockDensities) {
-    NetConfig cfg;
-    cfg.inputs = IC;
-    cfg.outputs = OC;
-    cfg.loss = LossKind::kMse;
-    NetLayout layout(cfg);
-    std::vector<float> params(static_cast<size_t>(layout.num_params()), 0.0f);
-    float* W = params.data() + layout.layers()[0].W;
+    DenseLayer layer{IC, OC, std::vector<float>(static_cast<size_t>(IC) * OC, 0.0f), std::vector<float>(OC, 0.0f)};
     for (int i = 0; i < IC; ++i) {
       for (int o0 = 0; o0 < OC; o0 += BlockRows::kBlock) {
         if (rng.UniformDouble() >= d) continue;
-        for (int o = o0; o < o0 + BlockRows::kBlock; ++o) W[static_cast<size_t>(i) * OC + o] = static_cast<float>(rng.Normal() * 0.09);
+        for (int o = o0; o < o0 + BlockRows::kBlock; ++o) layer.W[static_cast<size_t>(i) * OC + o] = static_cast<float>(rng.Normal() * 0.09);
       }
     }
-    rows.push_back(MakeBlockRows(MakeSparse(W, IC, OC)));
-    biases.emplace_back(params.begin() + layout.layers()[0].b, params.begin() + layout.layers()[0].b + OC);
-    plans.emplace_back(cfg, params.data(), nullptr);  // dense: the Plan's own single-row loop
+    rows.push_back(MakeBlockRows(MakeSparse(layer.W.data(), IC, OC)));
+    biases.push_back(layer.b);
+    plans.push_back(OneLayerPlan(layer));  // dense: the Plan's own single-row loop
     pss.emplace_back(plans.back(), 1);
   }
   std::vector<float> out(OC);
