@@ -72,11 +72,13 @@ std::string Floats(FuzzInput& in, int64_t n) {
   return s;
 }
 
-// Preprocessing JSON; *width gets the encoded width it describes, *outputs the outputs.
-json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs) {
+// Preprocessing JSON; *width gets the encoded width it describes, *outputs the outputs,
+// *tables the embedding table floats (EMBD) its embedded fields need.
+json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs, int64_t* tables) {
   json fields = json::array();
   const int n = static_cast<int>(in.Range(1, 4));
   *width = 0;
+  *tables = 0;
   for (int i = 0; i < n; ++i) {
     const char* type = Pick(in, kTypes);
     json f = {{"name", in.Byte() < 250 ? Label('f', i) : ming::fuzz::PickName(in, 4)},
@@ -93,6 +95,12 @@ json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs) {
       f["std"] = in.Byte() < 240 ? 1.0 : static_cast<double>(PickFloat(in));
     }
     if (f["has_missing"].get<bool>()) ++w;
+    if (std::string(type) == "categorical" && in.Byte() >= 160) {  // embedded: w = dim
+      const int64_t rows = w, dim = in.Range(1, 3);
+      f["embedding_dim"] = PickInt(in, dim, dim);
+      *tables += rows * dim;
+      w = dim;
+    }
     f["offset"] = PickInt(in, *width, *width);
     f["width"] = PickInt(in, w, w);
     *width += w;
@@ -185,10 +193,10 @@ json Frozen(FuzzInput& in, const std::vector<int64_t>& dims, ming::Container& c)
 }
 
 std::string BuildModel(FuzzInput& in) {
-  int64_t width = 0, outputs = 1;
+  int64_t width = 0, outputs = 1, tables = 0;
   std::vector<int64_t> dims;
   json meta = {{"format", in.Byte() < 252 ? "ming-model" : "ming-checkpoint"}};
-  meta["preprocessing"] = Preprocessing(in, &width, &outputs);
+  meta["preprocessing"] = Preprocessing(in, &width, &outputs, &tables);
   meta["network"] = Network(in, width, outputs, &dims);
   meta["threshold"] = in.Byte() < 224 ? 0.5 : static_cast<double>(PickFloat(in));
   ming::Container c;
@@ -207,6 +215,9 @@ std::string BuildModel(FuzzInput& in) {
     }
     c.sections.push_back({"PARM", Floats(in, PickInt(in, n, n))});
     c.sections.push_back({"BUFS", Floats(in, PickInt(in, nb, nb))});
+  }
+  if (tables > 0 ? in.Byte() < 252 : in.Byte() >= 252) {
+    c.sections.push_back({"EMBD", Floats(in, PickInt(in, tables, tables))});
   }
   if (in.Byte() >= 128) c.sections.push_back({"BKGD", Floats(in, Cells(PickInt(in, 0, 3), dims[0]) + (in.Byte() >= 250))});
   if (in.Byte() >= 192) {

@@ -82,11 +82,13 @@ json Preprocessing(FuzzInput& in) {
       for (int j = 0; j < k; ++j) c.push_back(UniqueName(in, cats, Label('c', j)));
       f["categories"] = c;
       w = k + 1;
+      if (in.Byte() >= 160) f["embedding_dim"] = in.Range(1, 3);  // width set below
     } else {
       f["mean"] = static_cast<double>(Weight(in));
       f["std"] = in.Bool() ? 1.0 : static_cast<double>(std::numeric_limits<float>::denorm_min());
     }
     w += f["has_missing"].get<bool>() ? 1 : 0;
+    if (f.contains("embedding_dim")) w = f["embedding_dim"].get<int64_t>();
     f["width"] = w;
     offset += w;
     fields.push_back(f);
@@ -125,6 +127,9 @@ ming::ModelData Build(FuzzInput& in) {
   auto pre = ming::Preprocessor::FromJson(Preprocessing(in));
   Check(pre.ok());
   m.pre = std::move(pre).value();
+  std::vector<float> tables;
+  for (int64_t i = 0; i < m.pre.embedding_params(); ++i) tables.push_back(Weight(in));
+  Check(m.pre.SetEmbeddingTables(tables.data(), tables.size()).ok());
   m.net.inputs = m.pre.encoded_width();
   m.net.outputs = m.pre.num_outputs();
   m.net.loss = m.pre.label().task == ming::Task::kBinary       ? ming::LossKind::kBce

@@ -36,6 +36,16 @@ Status CheckOptions(const CsvTable& t, const FitOptions& opts, size_t* label_col
     }
     if (type == FieldType::kCount) return Status::InvalidInput("invalid type for '" + name + "'");
   }
+  for (const auto& [name, dim] : opts.embed) {
+    if (t.column_index(name) < 0) return NoColumn(t, name, " to embed");
+    if (name == opts.label) {
+      return Status::InvalidInput(t.source + ": column '" + name + "' is the label; it cannot be embedded");
+    }
+    if (dim < 0 || dim > internal::kMaxEmbedDim) {
+      return Status::InvalidInput("embedding dimension of '" + name + "' must be in [1, " +
+                                  std::to_string(internal::kMaxEmbedDim) + "]");
+    }
+  }
   if (opts.max_categories < 0 || opts.max_categories > internal::kMaxCategories) {
     return Status::InvalidInput("max_categories must be in [0, " +
                                 std::to_string(internal::kMaxCategories) + "]");
@@ -82,8 +92,11 @@ Status FitScalar(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
   return Status::Ok();
 }
 
-void FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
-                    int max_categories, FieldEncoding* f) {
+// One-hot: the max_categories most frequent values. Embedded (forced, or auto and more
+// distinct values than max_categories): every value seen at least twice, up to
+// kMaxCategories; values seen once train the "unknown" row that unseen values get.
+Status FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                      const FitOptions& opts, FieldEncoding* f) {
   std::unordered_map<std::string_view, int64_t> counts;
   for (size_t r : rows) {
     std::string_view v = TrimCell(t.cell(r, col));
@@ -97,8 +110,21 @@ void FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t c
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  if (order.size() > static_cast<size_t>(max_categories)) order.resize(max_categories);
+  int dim = -1;  // -1: one-hot
+  for (const auto& [name, d] : opts.embed) {
+    if (name == f->name) dim = d;
+  }
+  if (dim < 0 && opts.embed_auto && order.size() > static_cast<size_t>(opts.max_categories)) dim = 0;
+  if (dim < 0) {
+    if (order.size() > static_cast<size_t>(opts.max_categories)) order.resize(opts.max_categories);
+  } else {
+    size_t keep = 0;
+    while (keep < order.size() && keep < static_cast<size_t>(internal::kMaxCategories) && order[keep].second >= 2) ++keep;
+    order.resize(keep);
+  }
   for (const auto& [name, count] : order) f->categories.emplace_back(name);
+  if (dim >= 0) f->embed_dim = dim > 0 ? dim : DefaultEmbedDim(f->slots());
+  return Status::Ok();
 }
 
 // Distinct trimmed label values, sorted numerically if all are numbers, else as strings.
@@ -226,12 +252,12 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
     f.name = t.header[c];
     f.type = TypeOf(t, rows, c, opts);
     if (f.type == FieldType::kCategorical) {
-      FitCategorical(t, rows, c, opts.max_categories, &f);
+      MING_RETURN_IF_ERROR(FitCategorical(t, rows, c, opts, &f));
     } else {
       MING_RETURN_IF_ERROR(FitScalar(t, rows, c, &f));
     }
     MING_RETURN_IF_ERROR(CheckUtf8(t, rows, c, f.categories));
-    total += internal::FieldWidth(f.type, f.categories.size(), f.has_missing);
+    total += internal::FieldWidth(f.type, f.categories.size(), f.has_missing, f.embed_dim);
     p.fields_.push_back(std::move(f));
   }
   if (total > internal::kMaxWidth) {
@@ -240,8 +266,25 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
                                 std::to_string(internal::kMaxWidth));
   }
   if (p.fields_.empty()) return Status::InvalidInput(t.source + ": no input columns left");
+  for (const auto& item : opts.embed) {
+    const std::string& name = item.first;
+    const auto f = std::find_if(p.fields_.begin(), p.fields_.end(),
+                                [&name](const FieldEncoding& e) { return e.name == name; });
+    if (f == p.fields_.end()) {
+      return Status::InvalidInput(t.source + ": column '" + name + "' is ignored; it cannot be embedded");
+    }
+    if (f->type != FieldType::kCategorical) {
+      return Status::InvalidInput(t.source + ": column '" + name + "' is " + Name(f->type) +
+                                  "; only categorical fields can be embedded");
+    }
+  }
   p.Finish();
   return p;
+}
+
+int DefaultEmbedDim(int slots) {
+  const double d = std::ceil(1.6 * std::pow(static_cast<double>(std::max(slots, 1)), 0.56));
+  return static_cast<int>(std::min(16.0, d));
 }
 
 Result<Task> InferTask(const CsvTable& t, size_t col, const std::vector<size_t>& rows,

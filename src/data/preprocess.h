@@ -6,6 +6,11 @@
 //  - categorical: one-hot over the training categories (at most max_categories, by
 //              frequency then name), plus one "other/unknown" slot that takes rare and
 //              unseen values, plus a "missing" slot if the field had missing values.
+//  - embedded categorical (more distinct values than max_categories, or asked for): the
+//              same slots (every value seen at least twice is a category; values seen once
+//              and unseen ones share "unknown"), each a learned row of embed_dim floats.
+//              The tables are trained with the network (nn/embedding.h) and set here
+//              afterwards; until then the columns encode as zeros.
 // Labels: binary -> 0/1 (classes sorted, the second is positive: no<yes, false<true, 0<1);
 // multiclass -> class index; regression -> (y - mean) / std.
 // Thread-safety: Preprocessor is immutable after Fit/FromJson and may be shared.
@@ -34,6 +39,11 @@ struct FieldEncoding {
   std::vector<std::string> categories;  // categorical, in slot order
   int offset = 0;                        // first encoded column
   int width = 0;                         // encoded columns
+  int embed_dim = 0;                     // > 0: embedded (width == embed_dim)
+  // Embedded: [slots, embed_dim] row-major, slots = categories, unknown, missing (if
+  // has_missing); empty until SetEmbeddingTables.
+  std::vector<float> table;
+  int slots() const { return static_cast<int>(categories.size()) + 1 + (has_missing ? 1 : 0); }
 };
 
 struct LabelEncoding {
@@ -50,7 +60,14 @@ struct FitOptions {
   std::vector<std::string> ignore;                            // columns not used as inputs
   int max_categories = 64;
   int max_classes = 100;                                      // for multiclass inference
+  // Categorical fields to embed, with their dimension (0: DefaultEmbedDim).
+  std::vector<std::pair<std::string, int>> embed;
+  // Also embed every categorical field with more distinct values than max_categories.
+  bool embed_auto = true;
 };
+
+// Embedding width for a field of `slots` table rows: min(16, ceil(1.6 * slots^0.56)).
+int DefaultEmbedDim(int slots);
 
 class Preprocessor {
  public:
@@ -70,12 +87,25 @@ class Preprocessor {
 
   // Encodes one row given as one raw cell per field, in fields() order, into out[width].
   // Unseen categories go to the unknown slot. Allocates nothing. Errors name the field.
-  Status EncodeRow(const std::string_view* raw, float* out) const;
+  // When slots is given, slots[e] gets the row's slot in the e-th embedded field.
+  Status EncodeRow(const std::string_view* raw, float* out, int32_t* slots = nullptr) const;
 
   // Encodes `rows` of t (columns matched by name; extra columns ignored) into
-  // X[rows.size(), width]. A missing input column or bad cell is an error naming
-  // file, line and column.
-  Status EncodeInputs(const CsvTable& t, const std::vector<size_t>& rows, float* X) const;
+  // X[rows.size(), width], and when slots is given the embedded fields' slots into
+  // slots[rows.size(), num_embedded()]. A missing input column or bad cell is an error
+  // naming file, line and column.
+  Status EncodeInputs(const CsvTable& t, const std::vector<size_t>& rows, float* X,
+                      int32_t* slots = nullptr) const;
+
+  // Embedded fields: how many, their tables' shapes for the training network, the
+  // total table size, and setting the trained tables (all of them, concatenated in field
+  // order; sizes must match and every value be finite).
+  int num_embedded() const { return num_embedded_; }
+  std::vector<EmbeddingSpec> EmbeddingSpecs() const;
+  int64_t embedding_params() const;
+  Status SetEmbeddingTables(const float* data, size_t n);
+  bool has_embedding_tables() const;
+  std::vector<float> EmbeddingTables() const;  // concatenated, as SetEmbeddingTables takes
   // Encodes the label column of `rows` into y[rows.size()]. Errors: missing column,
   // missing value, a class not seen in training, a non-number for regression.
   Status EncodeLabels(const CsvTable& t, const std::vector<size_t>& rows, float* y) const;
@@ -93,6 +123,7 @@ class Preprocessor {
   std::vector<FieldEncoding> fields_;
   LabelEncoding label_;
   int width_ = 0;
+  int num_embedded_ = 0;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -77,6 +77,7 @@ Status FindColumns(const CsvTable& t, const std::vector<const std::string*>& nam
 
 void Preprocessor::Finish() {
   width_ = 0;
+  num_embedded_ = 0;
   cat_index_.assign(fields_.size(), {});
   field_index_.clear();
   for (size_t i = 0; i < fields_.size(); ++i) {
@@ -84,7 +85,8 @@ void Preprocessor::Finish() {
     const int extra = f.has_missing ? 1 : 0;
     f.offset = width_;
     if (f.type == FieldType::kCategorical) {
-      f.width = static_cast<int>(f.categories.size()) + 1 + extra;
+      f.width = f.embed_dim > 0 ? f.embed_dim : static_cast<int>(f.categories.size()) + 1 + extra;
+      num_embedded_ += f.embed_dim > 0 ? 1 : 0;
       for (size_t k = 0; k < f.categories.size(); ++k) {
         cat_index_[i].emplace(f.categories[k], static_cast<int>(k));
       }
@@ -109,12 +111,11 @@ int Preprocessor::field_index(std::string_view name) const {
   return it == field_index_.end() ? -1 : it->second;
 }
 
-Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
+Status Preprocessor::EncodeRow(const std::string_view* raw, float* out, int32_t* slots) const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     const FieldEncoding& f = fields_[i];
     float* o = out + f.offset;
     if (f.type == FieldType::kCategorical) {
-      std::fill(o, o + f.width, 0.0f);
       const int unknown = static_cast<int>(f.categories.size());
       std::string_view v = TrimCell(raw[i]);
       int slot = unknown;
@@ -123,7 +124,17 @@ Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
       } else if (auto it = cat_index_[i].find(v); it != cat_index_[i].end()) {
         slot = it->second;
       }
-      o[slot] = 1.0f;
+      if (f.embed_dim == 0) {
+        std::fill(o, o + f.width, 0.0f);
+        o[slot] = 1.0f;
+        continue;
+      }
+      if (slots) *slots++ = slot;
+      if (f.table.empty()) {
+        std::fill(o, o + f.width, 0.0f);
+      } else {
+        std::copy_n(&f.table[static_cast<size_t>(slot) * static_cast<size_t>(f.width)], f.width, o);
+      }
       continue;
     }
     double v = 0.0;
@@ -143,8 +154,8 @@ Status Preprocessor::EncodeRow(const std::string_view* raw, float* out) const {
   return Status::Ok();
 }
 
-Status Preprocessor::EncodeInputs(const CsvTable& t, const std::vector<size_t>& rows,
-                                  float* X) const {
+Status Preprocessor::EncodeInputs(const CsvTable& t, const std::vector<size_t>& rows, float* X,
+                                  int32_t* slots) const {
   std::vector<const std::string*> names;
   for (const FieldEncoding& f : fields_) names.push_back(&f.name);
   std::vector<size_t> cols;
@@ -152,10 +163,58 @@ Status Preprocessor::EncodeInputs(const CsvTable& t, const std::vector<size_t>& 
   std::vector<std::string_view> raw(fields_.size());
   for (size_t k = 0; k < rows.size(); ++k) {
     for (size_t i = 0; i < cols.size(); ++i) raw[i] = t.cell(rows[k], cols[i]);
-    Status st = EncodeRow(raw.data(), X + k * static_cast<size_t>(width_));
+    Status st = EncodeRow(raw.data(), X + k * static_cast<size_t>(width_),
+                          slots ? slots + k * static_cast<size_t>(num_embedded_) : nullptr);
     if (!st.ok()) return st.Prefixed(internal::Where(t, rows[k]));
   }
   return Status::Ok();
+}
+
+std::vector<EmbeddingSpec> Preprocessor::EmbeddingSpecs() const {
+  std::vector<EmbeddingSpec> specs;
+  for (const FieldEncoding& f : fields_) {
+    if (f.embed_dim > 0) specs.push_back({f.offset, f.embed_dim, f.slots()});
+  }
+  return specs;
+}
+
+int64_t Preprocessor::embedding_params() const {
+  int64_t n = 0;
+  for (const FieldEncoding& f : fields_) n += int64_t{f.slots()} * f.embed_dim;
+  return n;
+}
+
+bool Preprocessor::has_embedding_tables() const {
+  for (const FieldEncoding& f : fields_) {
+    if (f.embed_dim > 0 && f.table.empty()) return false;
+  }
+  return true;
+}
+
+Status Preprocessor::SetEmbeddingTables(const float* data, size_t n) {
+  if (n != static_cast<size_t>(embedding_params())) {
+    return Status::InvalidInput("embedding tables hold " + std::to_string(n) + " values; the " +
+                                std::to_string(num_embedded_) + " embedded fields need " +
+                                std::to_string(embedding_params()));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(data[i])) {
+      return Status::InvalidInput("embedding tables: value " + std::to_string(i) + " is not finite");
+    }
+  }
+  for (FieldEncoding& f : fields_) {
+    if (f.embed_dim == 0) continue;
+    const size_t size = static_cast<size_t>(f.slots()) * static_cast<size_t>(f.embed_dim);
+    f.table.assign(data, data + size);
+    data += size;
+  }
+  return Status::Ok();
+}
+
+std::vector<float> Preprocessor::EmbeddingTables() const {
+  std::vector<float> all;
+  for (const FieldEncoding& f : fields_) all.insert(all.end(), f.table.begin(), f.table.end());
+  return all;
 }
 
 Status Preprocessor::EncodeLabels(const CsvTable& t, const std::vector<size_t>& rows,

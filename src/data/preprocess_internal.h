@@ -16,8 +16,11 @@ inline constexpr int kMaxCategories = 1 << 16;  // kept categories per field
 inline constexpr int kMaxClasses = 1 << 16;     // classification outputs
 inline constexpr int64_t kMaxWidth = 1 << 24;   // encoded columns in all
 
-// Encoded columns of a field with this layout.
-inline int64_t FieldWidth(FieldType type, size_t categories, bool has_missing) {
+inline constexpr int kMaxEmbedDim = 1024;
+
+// Encoded columns of a field with this layout (embed_dim > 0: an embedded field).
+inline int64_t FieldWidth(FieldType type, size_t categories, bool has_missing, int embed_dim) {
+  if (embed_dim > 0) return embed_dim;
   return (type == FieldType::kCategorical ? static_cast<int64_t>(categories) + 1 : 1) +
          (has_missing ? 1 : 0);
 }

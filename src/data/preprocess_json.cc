@@ -5,9 +5,13 @@
 // {"fields": [{"name": "age", "type": "numeric", "offset": 0, "width": 2,
 //              "has_missing": true, "mean": 41.5, "std": 12.25},
 //             {"name": "venue", "type": "categorical", "offset": 2, "width": 4,
-//              "has_missing": false, "categories": ["park", "cinema", "museum"]}],
+//              "has_missing": false, "categories": ["park", "cinema", "museum"]},
+//             {"name": "city", "type": "categorical", "offset": 6, "width": 8,
+//              "has_missing": false, "categories": [...], "embedding_dim": 8}],
 //  "label": {"name": "accepted", "task": "binary", "classes": ["no", "yes"]},
-//  "encoded_width": 6}
+//  "encoded_width": 14}
+// An embedded field's table is not JSON: the model file keeps the tables in section EMBD
+// (Preprocessor::SetEmbeddingTables).
 // Regression labels carry "mean" and "std" instead of "classes".
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -110,9 +114,18 @@ Status ReadField(const json& o, size_t i, FieldEncoding* f, int64_t* offset, int
   MING_RETURN_IF_ERROR(in.Int("offset", offset));
   MING_RETURN_IF_ERROR(in.Int("width", width));
   if (f->type == FieldType::kCategorical) {
+    if (in.Has("embedding_dim")) {
+      int64_t dim = 0;
+      MING_RETURN_IF_ERROR(in.Int("embedding_dim", &dim));
+      if (dim < 1 || dim > internal::kMaxEmbedDim) {
+        return in.Fail("'embedding_dim' must be in [1, " + std::to_string(internal::kMaxEmbedDim) + "]");
+      }
+      f->embed_dim = static_cast<int>(dim);
+    }
     return in.Names("categories", internal::kMaxCategories, &f->categories);
   }
   if (in.Has("categories")) return in.Fail("a " + type + " field has no categories");
+  if (in.Has("embedding_dim")) return in.Fail("a " + type + " field cannot be embedded");
   return ReadScale(in, &f->mean, &f->std);
 }
 
@@ -147,7 +160,7 @@ Status ReadFields(const json& arr, const std::string& label, std::vector<FieldEn
     MING_RETURN_IF_ERROR(ReadField(arr[i], i, &f, &offset, &width));
     Reader in(arr[i], "field " + std::to_string(i + 1));
     if (!names.insert(f.name).second) return in.Fail("the name '" + f.name + "' is repeated");
-    const int64_t want = internal::FieldWidth(f.type, f.categories.size(), f.has_missing);
+    const int64_t want = internal::FieldWidth(f.type, f.categories.size(), f.has_missing, f.embed_dim);
     if (offset != *total || width != want) {
       return in.Fail("offset/width " + std::to_string(offset) + "/" + std::to_string(width) +
                      " should be " + std::to_string(*total) + "/" + std::to_string(want));
@@ -173,6 +186,7 @@ nlohmann::json Preprocessor::ToJson() const {
               {"has_missing", f.has_missing}};
     if (f.type == FieldType::kCategorical) {
       o["categories"] = f.categories;
+      if (f.embed_dim > 0) o["embedding_dim"] = f.embed_dim;  // the table is stored apart
     } else {
       o["mean"] = f.mean;
       o["std"] = f.std;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/model_impl.h"
@@ -83,8 +84,12 @@ std::string Number(double v) {
 }
 
 // Terms in raw units; folds the constant parts into *constant. spread[j]: std of column j.
+// An embedded field's terms are its categories too: category k weighs w . table row k, and
+// its influence is |weight| * sqrt(p (1 - p)) as for a one-hot column, with p the share of
+// fit rows whose embedded columns are that row (found by their exact score w . x).
 std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double>& w,
-                               const std::vector<double>& spread, double* constant,
+                               const std::vector<double>& spread, const float* X, int W,
+                               const std::vector<int64_t>& fit, double* constant,
                                std::vector<double>* influence) {
   std::vector<RuleTerm> terms;
   auto add = [&](std::string text, double weight, double infl) {
@@ -99,14 +104,33 @@ std::vector<RuleTerm> RawTerms(const Preprocessor& pre, const std::vector<double
       if (f.has_missing) add(f.name + " missing", w[o + 1], std::fabs(w[o + 1]) * spread[o + 1]);
       continue;
     }
+    const size_t n = f.categories.size();
+    auto text = [&](size_t s) {
+      return s < n ? f.name + " = " + f.categories[s] : s == n ? f.name + " other" : f.name + " missing";
+    };
+    if (f.embed_dim > 0) {
+      auto score = [&](const float* x) {
+        double v = 0;
+        for (int j = 0; j < f.embed_dim; ++j) v += w[o + static_cast<size_t>(j)] * x[j];
+        return v;
+      };
+      std::unordered_map<double, int64_t> rows_with;
+      for (int64_t i : fit) ++rows_with[score(X + i * W + f.offset)];
+      const size_t slots = static_cast<size_t>(f.slots());
+      const double ref = score(f.table.data());
+      *constant += ref;
+      for (size_t s = 1; s < slots; ++s) {
+        const double sk = score(&f.table[s * static_cast<size_t>(f.embed_dim)]), v = sk - ref;
+        const auto it = rows_with.find(sk);
+        const double p = it == rows_with.end() ? 0.0 : static_cast<double>(it->second) / static_cast<double>(fit.size());
+        add(text(s), v, std::fabs(v) * std::sqrt(p * (1 - p)));
+      }
+      continue;
+    }
     const double ref = w[o];  // the most frequent category is the reference
     *constant += ref;
-    const size_t n = f.categories.size();
     for (size_t s = 1; s < static_cast<size_t>(f.width); ++s) {
-      const std::string text = s < n    ? f.name + " = " + f.categories[s]
-                               : s == n ? f.name + " other"
-                                        : f.name + " missing";
-      add(text, w[o + s] - ref, std::fabs(w[o + s] - ref) * spread[o + s]);
+      add(text(s), w[o + s] - ref, std::fabs(w[o + s] - ref) * spread[o + s]);
     }
   }
   return terms;
@@ -196,7 +220,7 @@ RuleOfThumb FitRuleOfThumb(const ModelData& m, const float* X, const float* out,
   for (double& s : spread) s = std::sqrt(s);
   double constant = w[static_cast<size_t>(W)];
   std::vector<double> influence;
-  std::vector<RuleTerm> terms = RawTerms(m.pre, w, spread, &constant, &influence);
+  std::vector<RuleTerm> terms = RawTerms(m.pre, w, spread, X, W, fit, &constant, &influence);
   const double scale = m.pre.label().task == Task::kRegression ? m.pre.label().std : 1.0;
   std::vector<size_t> idx(terms.size());
   std::iota(idx.begin(), idx.end(), size_t{0});

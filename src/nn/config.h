@@ -33,6 +33,15 @@ bool Parse(std::string_view s, OptimizerKind* out);
 bool Parse(std::string_view s, ScheduleKind* out);
 bool Parse(std::string_view s, Task* out);
 
+// A learned embedding: input columns [column, column + dim) of every row are a row of a
+// trainable table of `rows` x `dim` parameters, picked by the row's category slot (see
+// nn/embedding.h). Training only: a saved model keeps its tables in the preprocessing.
+struct EmbeddingSpec {
+  int column = 0;
+  int dim = 0;
+  int rows = 0;
+};
+
 // A feed-forward network: inputs -> [Linear -> Norm? -> Activation -> Dropout?] per hidden
 // width -> Linear -> outputs (logits for classification, standardised value for regression).
 struct NetConfig {
@@ -47,6 +56,9 @@ struct NetConfig {
   float bn_momentum = 0.1f;    // PyTorch convention: running = (1-m)*running + m*batch
   LossKind loss = LossKind::kBce;
   float huber_delta = 1.0f;
+  // Embedded input columns, in column order, not overlapping. Their tables follow the
+  // layers' parameters in the flat array.
+  std::vector<EmbeddingSpec> embeddings;
 };
 
 struct OptimConfig {

@@ -60,6 +60,21 @@ Status ValidateNetConfig(const NetConfig& cfg) {
   if (cfg.loss == LossKind::kCrossEntropy && cfg.outputs < 2) {
     return bad("loss cross_entropy needs >= 2 outputs, config has " + std::to_string(cfg.outputs));
   }
+  int next_free = 0;  // embeddings are in column order and do not overlap
+  int64_t table_params = 0;
+  for (size_t e = 0; e < cfg.embeddings.size(); ++e) {
+    const EmbeddingSpec& s = cfg.embeddings[e];
+    const std::string name = "embedding " + std::to_string(e + 1);
+    if (s.dim <= 0 || s.rows <= 0) return bad(name + " needs a positive dim and row count");
+    if (s.column < next_free || s.column > cfg.inputs - s.dim) {
+      return bad(name + " (columns " + std::to_string(s.column) + "+" + std::to_string(s.dim) +
+                 ") overlaps another or lies outside the " + std::to_string(cfg.inputs) +
+                 " inputs");
+    }
+    next_free = s.column + s.dim;
+    table_params += int64_t{s.rows} * s.dim;
+    if (table_params > (int64_t{1} << 31)) return bad("embedding tables exceed 2^31 parameters");
+  }
   if (cfg.loss == LossKind::kHuber && !(cfg.huber_delta > 0.0f && std::isfinite(cfg.huber_delta))) {
     return bad("huber_delta " + Num(cfg.huber_delta) + " must be > 0");
   }
@@ -95,6 +110,11 @@ NetLayout::NetLayout(const NetConfig& cfg) : cfg_(cfg) {
   };
   for (int h : cfg.hidden) add(h, false);
   add(cfg.outputs, true);
+  num_layer_params_ = num_params_;
+  for (const EmbeddingSpec& e : cfg.embeddings) {
+    tables_.push_back(num_params_);
+    num_params_ += int64_t{e.rows} * e.dim;
+  }
 }
 
 std::vector<uint8_t> NetLayout::DecayMask() const {
@@ -102,6 +122,7 @@ std::vector<uint8_t> NetLayout::DecayMask() const {
   for (const LayerLayout& L : layers_) {
     std::fill_n(mask.begin() + L.W, int64_t{L.IC} * L.OC, uint8_t{1});
   }
+  std::fill(mask.begin() + num_layer_params_, mask.end(), uint8_t{1});
   return mask;
 }
 
@@ -118,6 +139,9 @@ void InitParams(const NetLayout& layout, float* params, float* buffers, Rng& rng
     if (L.beta >= 0) std::fill_n(params + L.beta, L.OC, 0.0f);
     if (L.run_mean >= 0) std::fill_n(buffers + L.run_mean, L.OC, 0.0f);
     if (L.run_var >= 0) std::fill_n(buffers + L.run_var, L.OC, 1.0f);
+  }
+  for (int64_t i = layout.num_layer_params(); i < layout.num_params(); ++i) {
+    params[i] = static_cast<float>(0.01 * rng.Normal());
   }
 }
 

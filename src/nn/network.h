@@ -36,23 +36,35 @@ class NetLayout {
   const NetConfig& config() const { return cfg_; }
   // Hidden blocks in order, then the output layer.
   const std::vector<LayerLayout>& layers() const { return layers_; }
+  // Where each embedding table (config().embeddings[e], rows x dim row-major) starts in
+  // the flat parameters: after every layer's, so the layers' offsets do not depend on it.
+  const std::vector<int64_t>& embedding_tables() const { return tables_; }
+  // Parameters of the layers alone (num_params() less the embedding tables).
+  int64_t num_layer_params() const { return num_layer_params_; }
   int64_t num_params() const { return num_params_; }
   int64_t num_buffers() const { return num_buffers_; }
   int max_width() const { return max_width_; }  // max over inputs, hidden, outputs
-  // 1 for entries of weight matrices, 0 for biases and normalisation parameters.
+  // 1 for entries of weight matrices and embedding tables, 0 for biases and
+  // normalisation parameters.
   std::vector<uint8_t> DecayMask() const;
 
  private:
   NetConfig cfg_;
   std::vector<LayerLayout> layers_;
-  int64_t num_params_ = 0, num_buffers_ = 0;
+  std::vector<int64_t> tables_;
+  int64_t num_params_ = 0, num_buffers_ = 0, num_layer_params_ = 0;
   int max_width_ = 0;
 };
 
 // PyTorch's nn.Linear initialisation: W and b ~ U(-1/sqrt(IC), 1/sqrt(IC)) in every layer
 // (it won over He and Glorot on ming's tabular benchmarks, docs/defaults.md); gamma = 1,
 // beta = 0, running mean 0 and variance 1. Draws from rng in layer order (each layer's W,
-// then its b). buffers may be nullptr if num_buffers == 0.
+// then its b); embedding tables ~ N(0, 0.01^2) are drawn after every layer, so a network
+// without embeddings starts the same as before they existed. (PyTorch's nn.Embedding
+// draws N(0, 1); with std 0.01 a category's row starts near zero and moves only as far as
+// its rows pull it, which lost no accuracy where embedding already won and turned a loss
+// against one-hot into a win on Zipf-distributed fields: docs/defaults.md.)
+// buffers may be nullptr if num_buffers == 0.
 void InitParams(const NetLayout& layout, float* params, float* buffers, Rng& rng);
 
 // Activations saved by forward_train for backward, for up to max_rows rows. Allocated once.

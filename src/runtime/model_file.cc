@@ -50,6 +50,12 @@ std::string SerializeModel(const ModelData& m) {
     c.sections.push_back({"META", meta.dump()});  // compact: a frozen model is the smallest form
     for (auto& [tag, bytes] : sections) c.sections.push_back({tag, std::move(bytes)});
   }
+  // Embedded fields' tables (EMBD), concatenated in field order; the preprocessing in META
+  // gives their shapes.
+  if (m.pre.num_embedded() > 0) {
+    const std::vector<float> tables = m.pre.EmbeddingTables();
+    c.sections.push_back({"EMBD", EncodeFloats(tables.data(), tables.size())});
+  }
   // Explanations: background rows (BKGD) and calibration (META "calibration").
   if (!m.background.empty()) c.sections.push_back({"BKGD", EncodeFloats(m.background.data(), m.background.size())});
   return SerializeContainer(c);
@@ -202,6 +208,18 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name) {
                                 std::to_string(m.pre.encoded_width()) + " and " +
                                 std::to_string(m.pre.num_outputs()));
   }
+  const Section* embd = c.Find("EMBD");
+  if (m.pre.num_embedded() > 0 || embd) {
+    if (!embd) return Status::InvalidInput(name + ": missing section EMBD (the embedding tables)");
+    const uint64_t want = static_cast<uint64_t>(m.pre.embedding_params()) * 4;
+    if (embd->bytes.size() != want) {
+      return Status::InvalidInput(name + ": EMBD has " + std::to_string(embd->bytes.size()) +
+                                  " bytes; the embedded fields need " + std::to_string(want));
+    }
+    std::vector<float> tables(embd->bytes.size() / 4);
+    MING_RETURN_IF_ERROR(DecodeFloats(embd->bytes, tables.data(), tables.size(), name + ": EMBD"));
+    MING_RETURN_IF_ERROR(m.pre.SetEmbeddingTables(tables.data(), tables.size()).Prefixed(name + ": EMBD"));
+  }
   if (form == "frozen") {
     MING_RETURN_IF_ERROR(ParseFrozenLayers(c, meta, name, m));
     meta.erase("form");
@@ -245,8 +263,8 @@ ModelData FreezeModel(ModelData m) {
 }
 
 int64_t CountParams(const ModelData& m) {
-  if (!m.frozen) return NetLayout(m.net).num_params();
-  int64_t n = 0;
+  int64_t n = m.pre.embedding_params();
+  if (!m.frozen) return n + NetLayout(m.net).num_params();
   for (const FrozenLayer& L : m.layers) n += L.num_weights() + L.OC + 2 * static_cast<int64_t>(L.gamma.size());
   return n;
 }

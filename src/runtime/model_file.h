@@ -4,6 +4,7 @@
 // parameters, from which training can continue; sections META, PARM, BUFS) and a frozen
 // model (what freeze, prune and quantize write: the inference layers only, batch norm
 // folded, each layer dense, sparse or int8; sections META and W###/B###/N### per layer).
+// Either form adds EMBD (the embedded fields' tables) when the preprocessing has any.
 // Thread-safety: plain values and functions.
 #pragma once
 
@@ -50,8 +51,9 @@ Result<ModelData> ParseModel(std::string_view bytes, const std::string& name);
 // The frozen form of a trained model (a frozen model is returned as it is), with each
 // layer in its smallest fast form (ChooseWeightForms).
 ModelData FreezeModel(ModelData m);
-// Parameters of the network (weights, biases, norm parameters; batch-norm running
-// statistics excluded) and how many of the weights are nonzero.
+// Parameters of the model (the network's weights, biases and norm parameters, and the
+// embedding tables; batch-norm running statistics excluded) and how many of the network's
+// weights are nonzero.
 int64_t CountParams(const ModelData& m);
 int64_t CountNonzeroWeights(const ModelData& m);
 

@@ -24,7 +24,8 @@ Result<Dataset> EncodeDataset(const Preprocessor& pre, const CsvTable& t,
   d.features = pre.encoded_width();
   d.X.resize(rows.size() * static_cast<size_t>(d.features));
   d.y.resize(rows.size());
-  MING_RETURN_IF_ERROR(pre.EncodeInputs(t, rows, d.X.data()));
+  d.slots.resize(rows.size() * static_cast<size_t>(pre.num_embedded()));
+  MING_RETURN_IF_ERROR(pre.EncodeInputs(t, rows, d.X.data(), d.slots.data()));
   MING_RETURN_IF_ERROR(pre.EncodeLabels(t, rows, d.y.data()));
   return d;
 }

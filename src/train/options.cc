@@ -13,12 +13,21 @@ namespace ming {
 using nlohmann::json;
 
 json ToJson(const NetConfig& c) {
-  return {{"inputs", c.inputs},         {"hidden", c.hidden},
-          {"outputs", c.outputs},       {"activation", Name(c.activation)},
-          {"leaky_slope", c.leaky_slope}, {"dropout", c.dropout},
-          {"norm", Name(c.norm)},       {"norm_eps", c.norm_eps},
-          {"bn_momentum", c.bn_momentum}, {"loss", Name(c.loss)},
-          {"huber_delta", c.huber_delta}};
+  json j = {{"inputs", c.inputs},         {"hidden", c.hidden},
+            {"outputs", c.outputs},       {"activation", Name(c.activation)},
+            {"leaky_slope", c.leaky_slope}, {"dropout", c.dropout},
+            {"norm", Name(c.norm)},       {"norm_eps", c.norm_eps},
+            {"bn_momentum", c.bn_momentum}, {"loss", Name(c.loss)},
+            {"huber_delta", c.huber_delta}};
+  // Only a training network has embeddings (checkpoints record them in their fingerprint);
+  // a model keeps its tables in the preprocessing, so model files never carry the key.
+  if (!c.embeddings.empty()) {
+    json& e = j["embeddings"] = json::array();
+    for (const EmbeddingSpec& s : c.embeddings) {
+      e.push_back({{"column", s.column}, {"dim", s.dim}, {"rows", s.rows}});
+    }
+  }
+  return j;
 }
 
 json ToJson(const OptimConfig& c) {
@@ -104,6 +113,10 @@ Result<NetConfig> NetConfigFromJson(const json& j) {
     for (size_t i = 0; i < hidden.size(); ++i) {
       MING_RETURN_IF_ERROR(IntField(hidden[i], "hidden width " + std::to_string(i + 1), 1 << 16,
                                     &c.hidden.emplace_back()));
+    }
+    if (j.contains("embeddings")) {
+      return Status::InvalidInput(
+          "network: a model's embedding tables belong to its preprocessing, not its network");
     }
     MING_RETURN_IF_ERROR(EnumField(j, "activation", &c.activation));
     MING_RETURN_IF_ERROR(EnumField(j, "norm", &c.norm));

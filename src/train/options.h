@@ -19,7 +19,8 @@ nlohmann::json ToJson(const ScheduleConfig& c);
 nlohmann::json TrainingFingerprint(const TrainOptions& o);
 nlohmann::json ToJson(const TrainOptions& o);
 
-// Parses and validates (ValidateNetConfig) a network configuration.
+// Parses and validates (ValidateNetConfig) a model's network configuration; one with
+// "embeddings" (a training network's) is refused.
 Result<NetConfig> NetConfigFromJson(const nlohmann::json& j);
 
 }  // namespace ming

@@ -5,6 +5,7 @@
 
 #include "data/split.h"
 #include "explain/background.h"
+#include "nn/embedding.h"
 #include "train/evaluate.h"
 #include "train/options.h"
 
@@ -99,6 +100,7 @@ namespace {
 void ConfigureHead(const Preprocessor& pre, NetConfig* net) {
   net->inputs = pre.encoded_width();
   net->outputs = pre.num_outputs();
+  net->embeddings = pre.EmbeddingSpecs();
   switch (pre.label().task) {
     case Task::kBinary: net->loss = LossKind::kBce; break;
     case Task::kMulticlass: net->loss = LossKind::kCrossEntropy; break;
@@ -140,6 +142,7 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
   PipelineResult res;
   res.model.pre = pre;
   res.model.net = topts.net;
+  res.model.net.embeddings.clear();  // a model keeps its tables in the preprocessing
   res.model.info["training"] = o.config;
   res.model.info["training"]["effective"] = ToJson(topts);
   topts.checkpoint_meta = SerializeModel(res.model);
@@ -162,6 +165,18 @@ Result<PipelineResult> RunPipeline(const PipelineOptions& o, const PipelineCallb
 
   res.model.params = res.train.params;
   res.model.buffers = res.train.buffers;
+  if (!topts.net.embeddings.empty()) {
+    // The trained tables (after the layers' parameters) move to the preprocessing, and the
+    // encoded rows get their embedded columns, for the metrics and background rows below.
+    const NetLayout layout(topts.net);
+    for (Dataset* d : {&train, &val, &test}) {
+      embedding_gather(layout, res.train.params.data(), d->slots.data(), d->rows, d->X.data());
+    }
+    const size_t n = static_cast<size_t>(layout.num_layer_params());
+    MING_RETURN_IF_ERROR(
+        res.model.pre.SetEmbeddingTables(res.train.params.data() + n, res.train.params.size() - n));
+    res.model.params.resize(n);
+  }
   // Background rows for explanations (ming explain), a seeded sample of training rows.
   res.model.background = SampleBackground(train.X.data(), train.rows, train.features, kBackgroundRows, topts.seed);
   const int threads = topts.threads;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <numeric>
 
+#include "nn/embedding.h"
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "train/checkpoint.h"
@@ -63,9 +64,17 @@ struct Shard {
         X(static_cast<size_t>(max_rows) * static_cast<size_t>(layout.config().inputs)),
         y(static_cast<size_t>(max_rows)),
         w(static_cast<size_t>(max_rows)),
-        dout(static_cast<size_t>(max_rows) * static_cast<size_t>(layout.config().outputs)) {}
+        dout(static_cast<size_t>(max_rows) * static_cast<size_t>(layout.config().outputs)) {
+    if (const size_t E = layout.config().embeddings.size(); E > 0) {
+      slots.resize(static_cast<size_t>(max_rows) * E);
+      dX.resize(X.size());
+    }
+  }
   TrainWorkspace ws;
   std::vector<float> grads, X, y, w, dout;
+  std::vector<int32_t> slots;  // with embeddings: the chunk's category slots [rows, E]
+  std::vector<float> dX;       // and the gradient at its inputs
+
   double loss_sum = 0;
   int rows = 0;
 };
@@ -91,6 +100,8 @@ class Loop {
   // Zeroes params and optimiser moments in [b, e) where keep_ is 0 (no-op without a mask).
   void ApplyKeep(int64_t b, int64_t e);
   Status EndEpoch(int epoch, double train_loss, double seconds);
+  // Checks that train and val hold a valid slot per row for each embedding.
+  Status CheckSlots(const Dataset& d, const char* which) const;
 
   const Dataset& train_;
   const Dataset& val_;
@@ -107,6 +118,7 @@ class Loop {
   std::vector<double> partial_;
   std::vector<uint8_t> block_bad_;  // per parameter block: a non-finite value seen this step
   std::vector<float> val_out_;      // the network's outputs on the validation rows
+  Dataset val_embedded_;            // with embeddings: val_ with its embedded columns filled
   bool stop_ = false;
 };
 
@@ -134,6 +146,7 @@ double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B, double* w
   *weight_sum = wsum;
   const float scale = wsum > 0 ? static_cast<float>(1.0 / wsum) : 0.0f;
   const int F = train_.features;
+  const size_t E = opts_.net.embeddings.size();
   pool_.ParallelFor(K, [&](int t, int) {
     Shard& sh = *shards_[static_cast<size_t>(t)];
     int64_t b, e;
@@ -147,14 +160,17 @@ double Loop::Step(int epoch, int64_t step, const int64_t* rows, int B, double* w
       std::copy_n(&train_.X[r * static_cast<size_t>(F)], F, &sh.X[j * static_cast<size_t>(F)]);
       sh.y[j] = train_.y[r];
       sh.w[j] = train_.w.empty() ? 1.0f : train_.w[r];
+      if (E > 0) std::copy_n(&train_.slots[r * E], E, &sh.slots[j * E]);
     }
+    if (E > 0) embedding_gather(layout_, st_.params.data(), sh.slots.data(), sh.rows, sh.X.data());
     Rng drop = Rng(opts_.seed).Split((static_cast<uint64_t>(epoch) << 40) ^
                                      (static_cast<uint64_t>(step) << 8) ^ static_cast<uint64_t>(t));
     const float* out = forward_train(layout_, st_.params.data(), sh.X.data(), sh.rows, sh.ws, drop);
     sh.loss_sum = ShardLoss(opts_.net, sh.dout.data(), out, sh.y.data(),
                             train_.w.empty() ? nullptr : sh.w.data(), sh.rows, scale);
     backward(layout_, st_.params.data(), sh.X.data(), sh.dout.data(), sh.rows, sh.ws,
-             sh.grads.data(), nullptr);
+             sh.grads.data(), E > 0 ? sh.dX.data() : nullptr);
+    if (E > 0) embedding_backward(layout_, sh.slots.data(), sh.dX.data(), sh.rows, sh.grads.data());
   });
   double loss = 0;
   for (auto& sh : shards_) loss += sh->loss_sum;
@@ -296,8 +312,13 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
   rep.lr = lr_at(sched_, opts_.optim.lr, st_.step, total_steps_);
   const bool eligible = epoch >= opts_.best_from_epoch;
   if (val_.rows > 0) {
-    rep.val_loss =
-        EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(), val_, pool_.size(), &val_out_);
+    const bool embedded = !opts_.net.embeddings.empty();
+    if (embedded) {
+      embedding_gather(layout_, st_.params.data(), val_embedded_.slots.data(), val_embedded_.rows,
+                       val_embedded_.X.data());
+    }
+    rep.val_loss = EvaluateLoss(layout_, st_.params.data(), st_.buffers.data(),
+                                embedded ? val_embedded_ : val_, pool_.size(), &val_out_);
     rep.val_outputs = val_out_.data();
     rep.improved = eligible && (st_.best_epoch == 0 || rep.val_loss < st_.best_val_loss - opts_.min_delta);
   } else {
@@ -322,9 +343,37 @@ Status Loop::EndEpoch(int epoch, double train_loss, double seconds) {
   return Status::Ok();
 }
 
+Status Loop::CheckSlots(const Dataset& d, const char* which) const {
+  const auto& specs = opts_.net.embeddings;
+  const size_t E = specs.size();
+  if (d.slots.size() != static_cast<size_t>(d.rows) * E) {
+    return Status::InvalidInput(std::string(which) + " rows have " + std::to_string(d.slots.size()) +
+                                " category slots; the network's " + std::to_string(E) +
+                                " embeddings need one per row each");
+  }
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    const int32_t s = d.slots[i];
+    if (s < 0 || s >= specs[i % E].rows) {
+      return Status::InvalidInput(std::string(which) + " row " + std::to_string(i / E + 1) +
+                                  ": category slot " + std::to_string(s) + " is outside embedding " +
+                                  std::to_string(i % E + 1) + "'s " +
+                                  std::to_string(specs[i % E].rows) + " rows");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<TrainResult> Loop::Run(bool resume) {
   if (train_.rows <= 0) return Status::InvalidInput("no training rows");
   if (train_.features != opts_.net.inputs) return Status::InvalidInput("feature count does not match the network");
+  if (val_.rows > 0 && val_.features != opts_.net.inputs) {
+    return Status::InvalidInput("validation feature count does not match the network");
+  }
+  if (!opts_.net.embeddings.empty()) {
+    MING_RETURN_IF_ERROR(CheckSlots(train_, "training"));
+    MING_RETURN_IF_ERROR(CheckSlots(val_, "validation"));
+    val_embedded_ = val_;
+  }
   if (opts_.batch_size <= 0) return Status::InvalidInput("batch size must be positive");
   if (opts_.epochs <= 0) return Status::InvalidInput("epochs must be positive");
   if (!opts_.init_params.empty() &&

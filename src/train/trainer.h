@@ -19,11 +19,14 @@
 namespace ming {
 
 // Encoded rows: X[rows, features] row-major, y[rows] (0/1, class index or standardised value),
-// optional per-row weights w[rows] (empty = all 1).
+// optional per-row weights w[rows] (empty = all 1). slots[rows, E]: each row's category slot
+// in each of the E embedded fields (Preprocessor::EncodeInputs); read only when the
+// network has embeddings, whose columns of X are then filled from the tables being trained.
 struct Dataset {
   int64_t rows = 0;
   int features = 0;
   std::vector<float> X, y, w;
+  std::vector<int32_t> slots;
 };
 
 struct TrainOptions {
@@ -85,7 +88,9 @@ struct TrainCallbacks {
 };
 
 struct TrainResult {
-  std::vector<float> params, buffers;  // the best weights (restore-best), or the last
+  // The best weights (restore-best), or the last; params end with the embedding tables
+  // (NetLayout::embedding_tables).
+  std::vector<float> params, buffers;
   int best_epoch = 0, epochs_run = 0;
   double best_val_loss = -1;
   bool stopped_early = false;

@@ -1,6 +1,7 @@
 // Preprocessor::Fit, encodings worked out by hand, label encodings, InferTask, and errors
 // that name file, line and column.
 #include "data/preprocess.h"
+#include "table_util.h"
 
 #include <gtest/gtest.h>
 
@@ -9,17 +10,8 @@
 namespace ming {
 namespace {
 
-CsvTable Parse(std::string_view text) {
-  Result<CsvTable> t = ParseCsv(text, "data.csv");
-  EXPECT_TRUE(t.ok()) << t.status().message();
-  return t.ok() ? std::move(t).value() : CsvTable{};
-}
-
-std::vector<size_t> AllRows(const CsvTable& t) {
-  std::vector<size_t> rows(t.rows());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  return rows;
-}
+using testutil::AllRows;
+using testutil::Parse;
 
 Preprocessor MustFit(const CsvTable& t, const FitOptions& opts) {
   Result<Preprocessor> p = Preprocessor::Fit(t, AllRows(t), opts);
@@ -55,6 +47,7 @@ constexpr std::string_view kTiny =
 TEST(Preprocess, TinyTableStatistics) {
   FitOptions o = Label("label");
   o.max_categories = 2;
+  o.embed_auto = false;  // one-hot with "other" (embedding: preprocess_embed_test.cc)
   Preprocessor p = MustFit(Parse(kTiny), o);
   ASSERT_EQ(p.fields().size(), 3u);
   const FieldEncoding& age = p.fields()[0];
@@ -88,6 +81,7 @@ TEST(Preprocess, TinyTableStatistics) {
 TEST(Preprocess, TinyTableEncoding) {
   FitOptions o = Label("label");
   o.max_categories = 2;
+  o.embed_auto = false;  // one-hot with "other" (embedding: preprocess_embed_test.cc)
   CsvTable t = Parse(kTiny);
   Preprocessor p = MustFit(t, o);
   std::vector<float> X(5 * 7, -9.0f);
@@ -113,6 +107,7 @@ TEST(Preprocess, TinyTableEncoding) {
 TEST(Preprocess, EncodeRowUnseenAndMissing) {
   FitOptions o = Label("label");
   o.max_categories = 2;
+  o.embed_auto = false;  // one-hot with "other" (embedding: preprocess_embed_test.cc)
   Preprocessor p = MustFit(Parse(kTiny), o);
   std::vector<float> x(7);
   std::string_view unseen[] = {" 45 ", "madrid", "TRUE"};
@@ -149,6 +144,7 @@ TEST(Preprocess, TopCategoriesByFrequencyThenName) {
   }
   CsvTable t = Parse(text);
   FitOptions o = Label("y");
+  o.embed_auto = false;
   o.max_categories = 3;
   EXPECT_EQ(MustFit(t, o).fields()[0].categories, (std::vector<std::string>{"e", "b", "c"}));
   o.max_categories = 64;

@@ -158,6 +158,11 @@ TEST(Cli, BadInputExitsTwoAndNamesThePlace) {
       {"unterminated", "a,b,y\n1,\"2,yes\n3,4,no\n", "", "data.csv:2"},
       {"bad_flag_value", "a,b,y\n1,2,yes\n3,4,no\n", "--activation swish", "--activation: unknown value 'swish'"},
       {"bad_dropout", "a,b,y\n1,2,yes\n3,4,no\n", "--dropout 1.5", "dropout"},
+      {"embed_number", "a,b,y\n1,2,yes\n3,4,no\n", "--embed a", "column 'a' is numeric; only categorical fields can be embedded"},
+      {"embed_unknown", "a,b,y\n1,2,yes\n3,4,no\n", "--embed zip:4", "no column 'zip' to embed"},
+      {"embed_dim", "a,b,y\n1,x,yes\n3,z,no\n", "--embed b:0", "--embed: 'b:0': the dimension must be an integer in [1, 1024]"},
+      {"embed_dim_frac", "a,b,y\n1,x,yes\n3,z,no\n", "--embed b:2.5", "the dimension must be an integer"},
+      {"embed_empty", "a,b,y\n1,x,yes\n3,z,no\n", "--embed ,", "--embed: expected auto, none or col[:dim],..."},
   };
   for (const BadCase& c : cases) {
     const std::string d = TempDir(c.name);
@@ -181,6 +186,41 @@ TEST(Cli, BadInputExitsTwoAndNamesThePlace) {
   Result lin = Ming("train lin.csv --label y --hidden 0 --epochs 2 --val-fraction 0 --test-fraction 0 -q -o lin.ming", d);
   ASSERT_EQ(lin.rc, 0) << lin.err;
   EXPECT_EQ(json::parse(Ming("info lin.ming --json", d).out)["network"]["hidden"], json::array());
+}
+
+// A categorical field with more values than --max-categories is embedded (auto), and
+// --embed col:dim embeds one with a chosen width; info and predict show and use it.
+TEST(Cli, EmbedsHighCardinalityFields) {
+  const std::string d = TempDir("embed");
+  std::string csv = "n,shop,colour,y\n";
+  for (int i = 0; i < 600; ++i) {
+    const int shop = (i * 7919) % 40;
+    csv += std::to_string(i % 13) + ",s" + std::to_string(shop) + "," + (i % 3 ? "red" : "blue") + "," +
+           (shop % 2 ? "yes" : "no") + "\n";
+  }
+  Write(d + "/data.csv", csv);
+  Result t = Ming("train data.csv --label y --max-categories 8 --embed colour:3 --epochs 3 --hidden 16 -q -o m.ming", d);
+  ASSERT_EQ(t.rc, 0) << t.err;
+  Result info = Ming("info m.ming --json", d);
+  ASSERT_EQ(info.rc, 0) << info.err;
+  const json ij = json::parse(info.out);
+  EXPECT_EQ(ij["fields"][1]["name"], "shop");
+  EXPECT_EQ(ij["fields"][1]["embedding_dim"], 13);   // 41 slots: ceil(1.6 * 41^0.56)
+  EXPECT_EQ(ij["fields"][1]["categories"].size(), 40u);
+  EXPECT_EQ(ij["fields"][2]["embedding_dim"], 3);    // asked for
+  EXPECT_FALSE(ij["fields"][0].contains("embedding_dim"));
+  EXPECT_EQ(ij["network"]["inputs"], 1 + 13 + 3);
+  EXPECT_EQ(ij["training"]["embed"], "colour:3");
+  EXPECT_NE(Ming("info m.ming", d).out.find("embedded: 40 categories + unknown"), std::string::npos);
+  Write(d + "/rows.csv", "n,shop,colour\n3,s5,red\n4,brand-new,green\n");
+  Result p = Ming("predict m.ming rows.csv --format jsonl", d);
+  ASSERT_EQ(p.rc, 0) << p.err;
+  EXPECT_EQ(JsonLines(p.out).size(), 2u);
+  // --embed none: one-hot over the top 8, the rest "other".
+  ASSERT_EQ(Ming("train data.csv --label y --max-categories 8 --embed none --epochs 1 --hidden 16 -q -o o.ming", d).rc, 0);
+  const json oj = json::parse(Ming("info o.ming --json", d).out);
+  EXPECT_FALSE(oj["fields"][1].contains("embedding_dim"));
+  EXPECT_EQ(oj["fields"][1]["inputs"], 9);
 }
 
 TEST(Cli, PredictWithABadRowWritesNothing) {

@@ -155,10 +155,16 @@ Result<ModelData> Parse(std::string_view bytes, const std::string& what) {
   return ::testing::AssertionSuccess();
 }
 
-// Runs an accepted model on one row of zeros: it must not crash (ASan checks the reads).
+// Runs an accepted model on one row of zeros, and encodes rows of missing and of unseen
+// cells (which read the unknown and missing rows of embedding tables): nothing may crash
+// (ASan checks the reads).
 void RunOneRow(const ModelData& m) {
   std::vector<float> x(static_cast<size_t>(m.net.inputs)), out(static_cast<size_t>(m.net.outputs));
   RunPlan(MakePlan(m), x.data(), 1, out.data(), 1);
+  for (std::string_view cell : {"", "never-seen"}) {
+    const std::vector<std::string_view> raw(m.pre.fields().size(), cell);
+    (void)m.pre.EncodeRow(raw.data(), x.data());
+  }
 }
 
 // ---- The models ----------------------------------------------------------------------------
@@ -179,15 +185,17 @@ std::string SmallCsv() {
 }
 
 struct Models {
-  std::string trained, frozen, sparse, int8;  // serialised
+  std::string trained, frozen, sparse, int8, embedded;  // serialised
   ModelData frozen_data;
 };
 Models* g_models = nullptr;
 
-ModelData Train(const std::string& csv, Norm norm, std::vector<int> hidden) {
+ModelData Train(const std::string& csv, Norm norm, std::vector<int> hidden,
+                std::vector<std::pair<std::string, int>> embed = {}) {
   PipelineOptions o = DefaultPipelineOptions();
   o.data_path = csv;
   o.fit.label = "y";
+  o.fit.embed = std::move(embed);
   o.train.epochs = 2;
   o.train.net.hidden = std::move(hidden);
   o.train.net.norm = norm;
@@ -232,6 +240,10 @@ class ModelMalformed : public testing::Test {
     auto q = QuantizeModel(small_bn, data->X.data(), 64, data->features);
     ASSERT_TRUE(q.ok()) << q.status().message();
     m->int8 = SerializeModel(*q);
+    // venue embedded in 3 dimensions (section EMBD: 4 rows of 3), frozen.
+    ModelData emb = FreezeModel(Train(csv, Norm::kNone, {8}, {{"venue", 3}}));
+    emb.background.clear();
+    m->embedded = SerializeModel(emb);
     std::filesystem::remove_all(dir);
     g_models = m;
   }
@@ -239,11 +251,13 @@ class ModelMalformed : public testing::Test {
   static const std::string& frozen() { return g_models->frozen; }
   static const std::string& sparse() { return g_models->sparse; }
   static const std::string& int8() { return g_models->int8; }
+  static const std::string& embedded() { return g_models->embedded; }
   static std::vector<std::pair<const char*, const std::string*>> All() {
     return {{"trained", &g_models->trained},
             {"frozen", &g_models->frozen},
             {"sparse", &g_models->sparse},
-            {"int8", &g_models->int8}};
+            {"int8", &g_models->int8},
+            {"embedded", &g_models->embedded}};
   }
 };
 
@@ -758,6 +772,51 @@ TEST_F(ModelMalformed, CalibrationBroken) {
                  j["calibration"] = {{"method", "platt"}, {"scale", -1.0}, {"shift", 0.0}};
                }),
       "calibration: scale must be finite and > 0");
+}
+
+// ---- Embedding tables ----------------------------------------------------------------------
+
+TEST_F(ModelMalformed, EmbeddingTablesMissing) {
+  EXPECT_REJECTED(Edit(embedded(), [](Container& c) { std::erase_if(c.sections, [](const Section& s) { return s.tag == "EMBD"; }); }),
+                  "bad.ming: missing section EMBD (the embedding tables)");
+}
+
+TEST_F(ModelMalformed, EmbeddingTablesWrongSize) {
+  EXPECT_REJECTED(EditSection(embedded(), "EMBD", [](std::string& s) { s.resize(s.size() - 4); }),
+                  "bad.ming: EMBD has 44 bytes; the embedded fields need 48");
+  EXPECT_REJECTED(EditSection(embedded(), "EMBD", [](std::string& s) { s.append(12, '\0'); }),
+                  "bad.ming: EMBD has 60 bytes; the embedded fields need 48");
+  // Tables where no field is embedded.
+  EXPECT_REJECTED(Edit(trained(), [](Container& c) { c.sections.push_back({"EMBD", std::string(8, '\0')}); }),
+                  "bad.ming: EMBD has 8 bytes; the embedded fields need 0");
+}
+
+TEST_F(ModelMalformed, EmbeddingTablesNanOrInfinite) {
+  EXPECT_REJECTED(EditSection(embedded(), "EMBD", [](std::string& s) { SetF32(s, 8, std::nanf("")); }),
+                  "bad.ming: EMBD: value 2 is NaN");
+  EXPECT_REJECTED(EditSection(embedded(), "EMBD", [](std::string& s) { SetF32(s, 44, -INFINITY); }),
+                  "bad.ming: EMBD: value 11 is -inf");
+}
+
+TEST_F(ModelMalformed, EmbeddingDimensionDisagrees) {
+  // A wider embedding than the tables hold: the preprocessing's widths no longer add up.
+  EXPECT_REJECTED(EditMeta(embedded(),
+                           [](json& j) {
+                             for (json& f : j["preprocessing"]["fields"])
+                               if (f.contains("embedding_dim")) f["embedding_dim"] = 4;
+                           }),
+                  "should be");
+  EXPECT_REJECTED(EditMeta(embedded(),
+                           [](json& j) {
+                             for (json& f : j["preprocessing"]["fields"])
+                               if (f.contains("embedding_dim")) f["embedding_dim"] = 1u << 31;
+                           }),
+                  "'embedding_dim' must be in [1, 1024]");
+  EXPECT_REJECTED(EditMeta(embedded(),
+                           [](json& j) {
+                             j["network"]["embeddings"] = json::array({{{"column", 1}, {"dim", 3}, {"rows", 4}}});
+                           }),
+                  "bad.ming: network: a model's embedding tables belong to its preprocessing, not its network");
 }
 
 // ---- Preprocessing -------------------------------------------------------------------------

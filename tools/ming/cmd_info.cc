@@ -18,6 +18,7 @@ nlohmann::json InfoJson(const ModelData& m, const std::string& path, uint64_t fi
     nlohmann::json j = {{"name", f.name}, {"type", Name(f.type)}, {"inputs", f.width},
                         {"has_missing", f.has_missing}};
     if (f.type == FieldType::kCategorical) j["categories"] = f.categories;
+    if (f.embed_dim > 0) j["embedding_dim"] = f.embed_dim;
     fields.push_back(j);
   }
   const auto& label = m.pre.label();
@@ -56,9 +57,13 @@ void PrintInfo(const nlohmann::json& j) {
   if (j.contains("created")) std::printf("created    %s\n", j["created"].get<std::string>().c_str());
   std::printf("fields\n");
   for (const auto& f : j["fields"]) {
-    std::printf("  %-24s %-12s %3d input%s%s\n", f["name"].get<std::string>().c_str(),
+    std::string embedded;
+    if (f.contains("embedding_dim")) {
+      embedded = ", embedded: " + std::to_string(f["categories"].size()) + " categories + unknown";
+    }
+    std::printf("  %-24s %-12s %3d input%s%s%s\n", f["name"].get<std::string>().c_str(),
                 f["type"].get<std::string>().c_str(), f["inputs"].get<int>(), f["inputs"].get<int>() == 1 ? "" : "s",
-                f["has_missing"].get<bool>() ? ", missing seen" : "");
+                embedded.c_str(), f["has_missing"].get<bool>() ? ", missing seen" : "");
   }
   if (j.contains("metrics")) {
     std::printf("metrics\n");

@@ -1,5 +1,6 @@
 // `ming train DATA.csv --label COL -o MODEL.ming [options]`: the whole training pipeline.
 // Every option may also come from a TOML file (--config); command-line flags override it.
+#include <cmath>
 #include <cstdio>
 
 #include "cli.h"
@@ -19,7 +20,7 @@ struct TrainFlags {
   std::string out = "model.ming";
   std::string task = "auto", activation = Name(p.train.net.activation), norm = Name(p.train.net.norm);
   std::string loss = "auto", optimizer = Name(p.train.optim.kind), schedule = Name(p.train.schedule.kind);
-  std::string types, ignore, checkpoint_dir;
+  std::string types, ignore, checkpoint_dir, embed = "auto";
   std::string delimiter = ",";
   std::vector<int> hidden = p.train.net.hidden;
   bool json = false, quiet = false;
@@ -37,6 +38,10 @@ void AddOptions(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--ignore", f.ignore, "Columns not used as inputs: a,b,...");
   cmd->add_option("--delimiter", f.delimiter, "CSV field delimiter (one character)")->capture_default_str();
   cmd->add_option("--max-categories", p.fit.max_categories, "One-hot slots kept per categorical field")->capture_default_str();
+  cmd->add_option("--embed", f.embed,
+                  "Learned embeddings for categorical fields: auto (fields with more distinct values "
+                  "than --max-categories), none, or col[:dim],... (these, and auto for the rest)")
+      ->capture_default_str();
   cmd->add_option("--val", p.val_path, "Validation CSV (instead of --val-fraction)");
   cmd->add_option("--test", p.test_path, "Test CSV (instead of --test-fraction)");
   cmd->add_option("--val-fraction", p.val_fraction, "Share of rows held out for validation")->capture_default_str();
@@ -90,6 +95,31 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
+// --embed: "auto", "none" or "col[:dim],...".
+Status ParseEmbed(const std::string& spec, FitOptions* fit) {
+  fit->embed_auto = spec != "none";
+  if (spec == "auto" || spec == "none") return Status::Ok();
+  for (const std::string& item : SplitList(spec)) {
+    // A number after the last ':' is the dimension; otherwise the ':' is part of the name.
+    size_t colon = item.rfind(':');
+    int dim = 0;
+    double v = 0;
+    if (colon != std::string::npos && ParseNumber(item.substr(colon + 1), &v)) {
+      if (v != std::floor(v) || v < 1 || v > 1024) {
+        return Status::InvalidInput("--embed: '" + item + "': the dimension must be an integer in [1, 1024]");
+      }
+      dim = static_cast<int>(v);
+    } else {
+      colon = item.size();
+    }
+    const std::string name = item.substr(0, colon);
+    if (name.empty()) return Status::InvalidInput("--embed: '" + item + "' names no column");
+    fit->embed.emplace_back(name, dim);
+  }
+  if (fit->embed.empty()) return Status::InvalidInput("--embed: expected auto, none or col[:dim],...");
+  return Status::Ok();
+}
+
 Status Resolve(TrainFlags& f) {
   PipelineOptions& p = f.p;
   TrainOptions& t = p.train;
@@ -104,6 +134,7 @@ Status Resolve(TrainFlags& f) {
     p.fit.overrides.emplace_back(item.substr(0, eq), type);
   }
   p.fit.ignore = SplitList(f.ignore);
+  MING_RETURN_IF_ERROR(ParseEmbed(f.embed, &p.fit));
   t.net.hidden = f.hidden;
   if (f.hidden == std::vector<int>{0}) t.net.hidden.clear();  // --hidden 0: a linear model
   MING_RETURN_IF_ERROR(ParseEnum(f.activation, "--activation", &t.net.activation));
@@ -130,7 +161,7 @@ Status Resolve(TrainFlags& f) {
   p.config = {{"data", p.data_path}, {"label", p.fit.label}, {"task", f.task},
               {"types", f.types}, {"ignore", f.ignore}, {"val", p.val_path}, {"test", p.test_path},
               {"val_fraction", p.val_fraction}, {"test_fraction", p.test_fraction},
-              {"class_weight", p.class_weight}, {"max_categories", p.fit.max_categories},
+              {"class_weight", p.class_weight}, {"max_categories", p.fit.max_categories}, {"embed", f.embed},
               {"delimiter", f.delimiter}};
   return Status::Ok();
 }
