@@ -40,10 +40,11 @@ def train_report(groups):
         m2 = med(groups[("ming", cfg, "threads=2")], "samples_per_s")
         torch = {k[2]: med(v, "samples_per_s") for k, v in groups.items() if k[:2] == ("torch", cfg)}
         best = max(torch, key=torch.get)
-        ratio, target = m2 / torch[best], TRAIN_TARGETS.get(cfg, 0)
+        ratio, target = m2 / torch[best], TRAIN_TARGETS.get(cfg)
         gflops = 6 * groups[("ming", cfg, "threads=2")][0]["macs"] / 1e9
+        target_cells = (f"{target}x | {'yes' if ratio >= target else 'NO'}" if target else "— | —")
         print(f"| {cfg} | {m1:,.0f} | {m2:,.0f} | {torch[best]:,.0f} | {best} | {ratio:.2f}x "
-              f"| {target}x | {'yes' if ratio >= target else 'NO'} | {max(m1, m2) / torch[best]:.2f}x "
+              f"| {target_cells} | {max(m1, m2) / torch[best]:.2f}x "
               f"| {m2 * gflops:.1f} | {torch[best] * gflops:.1f} |")
     print("\nAll settings (median samples/s, median final-epoch training loss, peak RSS; cut short:"
           " runs stopped by the MAX_SECONDS cap):\n")

@@ -2,7 +2,8 @@
 """PyTorch side of bench/train_bench.sh: trains the same networks on the same data files.
 
 usage: torch_train.py DIR CONFIG TORCH_THREADS REPEATS EPOCHS
-Reads DIR/CONFIG.{json,X.f32,y.f32} (written by `train_bench write-data`), trains with Adam
+Reads DIR/CONFIG.{json,X.f32,y.f32} and, for configs with embedded fields, DIR/CONFIG.slots.i32
+(written by `train_bench write-data`), trains with Adam
 (lr 1e-3) on shuffled index batches (randperm + index_select), 1 warm-up epoch then EPOCHS
 timed ones (capped at MAX_SECONDS, default 12), REPEATS times, and prints one JSON line per
 repeat. OPENBLAS_NUM_THREADS must be set by the caller before this starts (it is read when
@@ -19,16 +20,30 @@ import torch
 from torch import nn
 
 
+class EmbeddedMlp(nn.Module):
+    """The numeric inputs, then one nn.Embedding row per categorical field, into the MLP:
+    what a PyTorch user writes for categorical fields with many values."""
+
+    def __init__(self, cfg, mlp):
+        super().__init__()
+        self.tables = nn.ModuleList(nn.Embedding(levels, dim) for levels, dim in cfg["embed"])
+        self.mlp = mlp
+
+    def forward(self, x, slots):
+        return self.mlp(torch.cat([x] + [t(slots[:, e]) for e, t in enumerate(self.tables)], 1))
+
+
 def build(cfg):
-    layers, width = [], cfg["inputs"]
+    layers, width = [], cfg["inputs"] + sum(dim for _, dim in cfg.get("embed", []))
     for h in cfg["hidden"]:
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
     layers.append(nn.Linear(width, cfg["outputs"]))
-    return nn.Sequential(*layers)
+    mlp = nn.Sequential(*layers)
+    return EmbeddedMlp(cfg, mlp) if cfg.get("embed") else mlp
 
 
-def train_once(cfg, X, y, epochs, seed, cap):
+def train_once(cfg, X, S, y, epochs, seed, cap):
     """Samples/s over `epochs` epochs after one warm-up epoch, the final epoch's mean loss,
     and whether the run was cut short: the warm-up ends after cap/4 s at most and the timed
     part after cap s (a thread setting that thrashes on a busy machine would otherwise take
@@ -46,7 +61,8 @@ def train_once(cfg, X, y, epochs, seed, cap):
             idx = perm[i:i + B]
             xb, yb = X.index_select(0, idx), y.index_select(0, idx)
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
+            out = model(xb, S.index_select(0, idx)) if S is not None else model(xb)
+            loss = loss_fn(out, yb)
             loss.backward()
             opt.step()
             total, seen = total + loss.item() * idx.numel(), seen + idx.numel()
@@ -72,9 +88,13 @@ def main():
     X = torch.from_numpy(np.fromfile(base + ".X.f32", dtype=np.float32).reshape(cfg["rows"], cfg["inputs"]))
     y = torch.from_numpy(np.fromfile(base + ".y.f32", dtype=np.float32))
     y = y.reshape(-1, 1) if cfg["outputs"] == 1 else y.long()
+    S = None
+    if cfg.get("embed"):
+        S = torch.from_numpy(np.fromfile(base + ".slots.i32", dtype=np.int32)
+                             .reshape(cfg["rows"], len(cfg["embed"])).astype(np.int64))
     setting = f"torch={threads},openblas={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}"
     for rep in range(repeats):
-        sps, loss, cut = train_once(cfg, X, y, epochs, rep + 1, cap)
+        sps, loss, cut = train_once(cfg, X, S, y, epochs, rep + 1, cap)
         print(json.dumps({"tool": "torch", "config": name, "setting": setting,
                           "samples_per_s": sps, "final_loss": loss, "cut_short": cut,
                           "macs": cfg["macs"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput, ming vs PyTorch 1.13 (Debian, OpenBLAS), in one run; prints markdown.
 # Usage: bench/train_bench.sh        env: REPEATS (3), EPOCHS (3 timed after 1 warm-up),
+#                                         CONFIGS ("small medium wide embed"),
 #                                         MAX_SECONDS (12: cap on one timed PyTorch run),
 #                                         BUILD_DIR (build-bench), WORK (/tmp/ming-train-bench),
 #                                         PYTHON (/usr/bin/python3, Debian torch 1.13)
@@ -23,7 +24,7 @@ start_line=$(machine_line)
 # Thread settings for PyTorch: "torch intra-op threads, OpenBLAS threads".
 torch_settings=("1 2" "1 1" "2 1")
 for round in $(seq "$REPEATS"); do
-  for cfg in small medium wide; do
+  for cfg in ${CONFIGS:-small medium wide embed}; do
     echo "round $round/$REPEATS: $cfg" >&2
     for t in 1 2; do
       "$BUILD_DIR/bench/train_bench" run "$WORK" "$cfg" "$t" 1 "$EPOCHS" >>"$results"
