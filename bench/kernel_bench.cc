@@ -29,6 +29,7 @@
 #include "compress/sparse.h"
 #include "nn/layers.h"
 #include "nn/network.h"
+#include "runtime/panel_gemm.h"
 #include "runtime/plan.h"
 #include "util/rng.h"
 
@@ -119,13 +120,14 @@ Plan OneLayerPlan(const DenseLayer& d) {
 // The compressed stacks: each layer's kernel, then ReLU on hidden layers.
 struct Stack {
   std::vector<DenseLayer> dense;
+  std::vector<std::vector<float>> panels;  // PackPanels of each dense layer
   std::vector<SparseWeights> sparse;
   std::vector<Int8Weights> int8;
   std::vector<float> a, c, fscratch;
   std::vector<unsigned char> bscratch;
 };
 
-enum class Kind { kDense, kSparse, kInt8 };
+enum class Kind { kDense, kPanels, kSparse, kInt8 };
 
 void RunStack(Stack& s, Kind kind, const float* X, int B, float* out) {
   const float* in = X;
@@ -137,7 +139,9 @@ void RunStack(Stack& s, Kind kind, const float* X, int B, float* out) {
       SparseLinear(dst, in, s.sparse[l], d.b.data(), B, s.fscratch.data());
     } else if (kind == Kind::kInt8) {
       Int8Linear(dst, in, s.int8[l], d.b.data(), B, s.bscratch.data());
-    } else {  // as Plan::Linear does for B > 1
+    } else if (kind == Kind::kPanels && d.OC >= 16) {  // as Plan::Linear does for B > 1
+      PanelGemm(dst, in, B, s.panels[l].data(), d.b.data(), d.IC, d.OC);
+    } else {  // OpenBLAS SGEMM: the Plan's batches before packed panels (and its output layer)
       for (int r = 0; r < B; ++r)
         std::copy_n(d.b.data(), d.OC, dst + static_cast<size_t>(r) * d.OC);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d.OC, d.IC, 1.0f, in, d.IC,
@@ -156,6 +160,7 @@ Stack MakeStack(const Net& n, std::vector<DenseLayer> layers, const std::vector<
   size_t fs = 0, bs = 0;
   for (const DenseLayer& d : s.dense) {
     width = std::max(width, d.OC);
+    s.panels.push_back(PackPanels(d.W.data(), d.IC, d.OC));
     s.sparse.push_back(MakeSparse(d.W.data(), d.IC, d.OC));
     fs = std::max(fs, SparseScratchFloats(kChunk, d.IC, d.OC));
     bs = std::max(bs, Int8ScratchBytes(kChunk, d.IC, d.OC));
@@ -294,6 +299,14 @@ void BenchNet(const Net& n) {
                    per_1024,
                    [&](int) { batch(stacks[0], Kind::kDense); },
                    {}});
+  cases.push_back({n.name,
+                   "batch1024",
+                   "dense_panels",
+                   1.0,
+                   batch_calls,
+                   per_1024,
+                   [&](int) { batch(stacks[0], Kind::kPanels); },
+                   {}});
   for (size_t i = 0; i < stacks.size(); ++i) {
     Stack* st = &stacks[i];
     cases.push_back({n.name,
@@ -383,6 +396,19 @@ void BenchLayers(const Net& n) {
                                    1.0f, A, d.IC, d.W.data(), d.OC, 1.0f, out.data(), d.OC);
                      },
                      {}});
+    if (d0.OC >= 16) {
+      cases.push_back({n.name,
+                       "layer_batch256 " + shape,
+                       "dense_panels",
+                       1.0,
+                       50,
+                       1e6,
+                       [&, l, A](int) {
+                         const DenseLayer& d = stacks[0].dense[l];
+                         PanelGemm(out.data(), A, kChunk, stacks[0].panels[l].data(), d.b.data(), d.IC, d.OC);
+                       },
+                       {}});
+    }
     for (size_t i = 0; i < stacks.size(); ++i) {
       Stack* st = &stacks[i];
       cases.push_back({n.name,
@@ -483,6 +509,8 @@ void PrintTables(const std::vector<Net>& nets) {
     std::printf("| dense: Plan B=1; sgemm | 1 |");
     Cell(plan, plan, true);
     Cell(sg, sg, true);
+    std::printf("\n| dense: packed panels (the Plan's batches) | 1 | | |");
+    Cell(sg, Find(nm, "batch1024", "dense_panels", 1.0), true);
     std::printf("\n");
     for (double d : kDensities) {
       std::printf("| sparse | %s |", Dens(d).c_str());
@@ -514,6 +542,16 @@ void PrintTables(const std::vector<Net>& nets) {
       std::printf(" %.2f (%.2f) |", r.value / s.value, r.best / s.best);
     }
     std::printf("\n");
+  }
+  std::printf(
+      "\n## A 256-row chunk through each dense layer: OpenBLAS SGEMM (bias copied in first) "
+      "against packed panels (the Plan's batches)\n\n"
+      "| net | layer | sgemm (us) | panels (us) | sgemm / panels |\n|---|---|---:|---:|---:|\n");
+  for (const Row& r : g_rows) {
+    if (r.path != "dense_panels" || r.what.rfind("layer_batch256", 0) != 0) continue;
+    const Row& sg = Find(r.net, r.what, "dense_sgemm", 1.0);
+    std::printf("| %s | %s | %.2f (%.2f) | %.2f (%.2f) | %.2fx (%.2fx) |\n", r.net.c_str(), r.what.c_str(),
+                sg.value, sg.best, r.value, r.best, sg.value / r.value, sg.best / r.best);
   }
   std::printf(
       "\n## One row through a 256x256 layer pruned in 16-output blocks, inputs half zero\n\n"

@@ -36,6 +36,9 @@ struct FrozenLayer {
   // these block rows (derived at load, not stored).
   BlockRows blocks;
   bool single_row_blocks = false;
+  // In a Plan, a dense layer's weights packed for batches (PackPanels; derived at load, not
+  // stored; empty where SGEMM runs the batches).
+  std::vector<float> panels;
   Int8Weights int8;                  // kInt8
   std::vector<float> b;              // [OC]
   std::vector<float> gamma, beta;    // layer norm [OC] each, or empty

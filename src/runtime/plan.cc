@@ -10,11 +10,15 @@
 
 #include "nn/layers.h"
 #include "nn/network.h"
+#include "runtime/panel_gemm.h"
 #include "util/thread_pool.h"
 
 namespace ming {
 
 namespace {
+// Dense layers with fewer outputs keep SGEMM for batches.
+constexpr int kMinPanelOutputs = 16;
+
 // Kernel scratch a plan needs for up to `rows` rows: sparse floats and int8 bytes.
 std::pair<size_t, size_t> KernelScratch(const Plan& plan, int rows) {
   size_t sparse_floats = 0, quant_bytes = 0;
@@ -61,6 +65,11 @@ Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
   openblas_set_num_threads(1);
   for (FrozenLayer& L : layers_) {
     max_width_ = std::max({max_width_, L.IC, L.OC});
+    // Dense batches run through packed panels where the kernel exists; a layer of a few
+    // outputs (the output layer) would waste most of each 32-wide panel and stays on SGEMM.
+    if (kHavePanelGemm && L.form == WeightForm::kDense && L.OC >= kMinPanelOutputs) {
+      L.panels = PackPanels(L.W.data(), L.IC, L.OC);
+    }
     // A sparse layer that is chosen for batches but loses to the dense zero-skipping loop on
     // one row keeps a dense copy for single rows (memory only; the file stays sparse).
     if (L.form != WeightForm::kSparse) continue;
@@ -208,6 +217,8 @@ void Plan::Linear(const FrozenLayer& L, const float* in, int B, float* out, Plan
   }
   if (B == 1) {
     MatVec(out, in, L.W.data(), L.b.data(), L.IC, L.OC, s.idx.data());
+  } else if (!L.panels.empty()) {
+    PanelGemm(out, in, B, L.panels.data(), L.b.data(), L.IC, L.OC);
   } else {
     for (int r = 0; r < B; ++r) std::copy_n(L.b.data(), L.OC, out + static_cast<size_t>(r) * L.OC);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, L.OC, L.IC, 1.0f, in, L.IC,
