@@ -20,6 +20,11 @@ constexpr bool kHavePanelGemm =
     false;
 #endif
 
+// A Plan runs a dense layer's batches through PanelGemm when this holds; a layer of a few
+// outputs (an output layer) would waste most of each 32-wide panel and stays on SGEMM.
+constexpr int kMinPanelOutputs = 16;
+constexpr bool PanelGemmRuns(int OC) { return kHavePanelGemm && OC >= kMinPanelOutputs; }
+
 // W[IC, OC] row-major -> panels [ceil(OC / 32)][IC][32], the last one zero-padded.
 std::vector<float> PackPanels(const float* W, int IC, int OC);
 

@@ -16,9 +16,6 @@
 namespace ming {
 
 namespace {
-// Dense layers with fewer outputs keep SGEMM for batches.
-constexpr int kMinPanelOutputs = 16;
-
 // Kernel scratch a plan needs for up to `rows` rows: sparse floats and int8 bytes.
 std::pair<size_t, size_t> KernelScratch(const Plan& plan, int rows) {
   size_t sparse_floats = 0, quant_bytes = 0;
@@ -65,9 +62,8 @@ Plan::Plan(const NetConfig& net, std::vector<FrozenLayer> layers)
   openblas_set_num_threads(1);
   for (FrozenLayer& L : layers_) {
     max_width_ = std::max({max_width_, L.IC, L.OC});
-    // Dense batches run through packed panels where the kernel exists; a layer of a few
-    // outputs (the output layer) would waste most of each 32-wide panel and stays on SGEMM.
-    if (kHavePanelGemm && L.form == WeightForm::kDense && L.OC >= kMinPanelOutputs) {
+    // Dense batches run through weights packed once, here (panel_gemm.h).
+    if (L.form == WeightForm::kDense && PanelGemmRuns(L.OC)) {
       L.panels = PackPanels(L.W.data(), L.IC, L.OC);
     }
     // A sparse layer that is chosen for batches but loses to the dense zero-skipping loop on

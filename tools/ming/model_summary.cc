@@ -8,14 +8,16 @@
 #include "compress/sparse.h"
 #include "nn/network.h"
 #include "runtime/model_impl.h"
+#include "runtime/panel_gemm.h"
 
 namespace ming::cli {
 namespace {
 // The kernels the plan runs for a layer of this form (runtime/plan.cc).
-std::string KernelName(const std::string& form) {
+std::string KernelName(const std::string& form, int OC) {
   if (form == "sparse") return SparseKernelName();
   if (form == "int8") return Int8KernelName();
-  return "dense: register-blocked matvec (1 row), OpenBLAS sgemm (batches)";
+  return std::string("dense: register-blocked matvec (1 row), ") +
+         (PanelGemmRuns(OC) ? "packed-panel AVX-512 kernel (batches)" : "OpenBLAS sgemm (batches)");
 }
 }  // namespace
 
@@ -50,7 +52,7 @@ nlohmann::json ToJson(const ModelSummary& s) {
   for (const LayerSummary& l : s.layers) {
     layers.push_back({{"in", l.in}, {"out", l.out}, {"params", l.params}, {"weights", l.weights},
                       {"nonzeros", l.nonzeros}, {"form", l.form},
-                      {"kernel", KernelName(l.form) + (l.single_row.empty() ? "" : "; one row: " + l.single_row)}});
+                      {"kernel", KernelName(l.form, l.out) + (l.single_row.empty() ? "" : "; one row: " + l.single_row)}});
   }
   return {{"form", s.form}, {"params", s.params}, {"nonzero_weights", s.nonzeros},
           {"file_bytes", s.file_bytes}, {"layers", layers}};
