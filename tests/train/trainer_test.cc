@@ -244,3 +244,35 @@ TEST(Trainer, RegressionAndMulticlassTrain) {
 
 }  // namespace
 }  // namespace ming
+
+namespace ming {
+namespace {
+
+// A network with an embedding needs one valid slot per row and embedding, in the training
+// and the validation rows; anything else is refused before training starts.
+TEST(Trainer, EmbeddingSlotsAreChecked) {
+  Dataset train = MakeData(64, 4), val = MakeData(16, 5);
+  TrainOptions o = Options(1);
+  o.epochs = 1;
+  o.net.embeddings = {{2, 2, 3}};  // columns 2-3 come from a 3-row table
+  train.slots.assign(64, 1);
+  val.slots.assign(16, 2);
+  EXPECT_TRUE(Train(train, val, o, false, {}).ok());
+  auto error = [&](const Dataset& t, const Dataset& v) {
+    Result<TrainResult> r = Train(t, v, o, false, {});
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? std::string("(trained)") : r.status().message();
+  };
+  Dataset bad = train;
+  bad.slots.pop_back();
+  EXPECT_EQ(error(bad, val), "training rows have 63 category slots; the network's 1 embeddings need one per row each");
+  bad = train;
+  bad.slots[10] = 3;
+  EXPECT_EQ(error(bad, val), "training row 11: category slot 3 is outside embedding 1's 3 rows");
+  Dataset bad_val = val;
+  bad_val.slots[0] = -1;
+  EXPECT_EQ(error(train, bad_val), "validation row 1: category slot -1 is outside embedding 1's 3 rows");
+}
+
+}  // namespace
+}  // namespace ming
