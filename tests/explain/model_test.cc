@@ -214,3 +214,62 @@ TEST(ExplainModel, CalibrateFileChoosesThresholdAndRejectsBadRequests) {
 
 }  // namespace
 }  // namespace ming
+
+namespace ming {
+namespace {
+
+// A field of 80 values (embedded: more than 64) whose even values raise the odds and odd
+// values lower them, next to one number. The rule of thumb weighs each value by its
+// embedding row: against the reference value (the most frequent), values of the other
+// parity get the sign of their true difference, and the field ranks first.
+TEST(ExplainModel, EmbeddedFieldGetsATermPerValueWithTheRightSign) {
+  const std::string csv = Dir() + "/embedded.csv", model_path = Dir() + "/embedded.ming";
+  Rng rng(7);
+  std::string s = "a,g,y\n";
+  char buf[64];
+  for (int r = 0; r < 6000; ++r) {
+    const double a = rng.Normal();
+    const int g = static_cast<int>(rng.UniformInt(80));
+    const double z = 0.5 * a + (g % 2 == 0 ? 1.5 : -1.5);
+    std::snprintf(buf, sizeof buf, "%.4f,g%d,", a, g);
+    s += buf;
+    s += rng.UniformDouble() < 1 / (1 + std::exp(-z)) ? "yes\n" : "no\n";
+  }
+  ASSERT_TRUE(WriteFileAtomic(csv, s).ok());
+  PipelineOptions o = DefaultPipelineOptions();
+  o.data_path = csv;
+  o.fit.label = "y";
+  o.train.net.hidden = {32};
+  o.train.epochs = 30;
+  o.train.threads = 1;
+  auto res = RunPipeline(o, {});
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  const FieldEncoding& g = res->model.pre.fields()[1];
+  ASSERT_GT(g.embed_dim, 0);
+  ASSERT_TRUE(SaveModel(model_path, res->model).ok());
+  auto model = Model::Load(model_path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  GlobalOptions opts;
+  opts.threads = 2;
+  auto ex = ExplainGlobal(*model, csv, opts);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  EXPECT_GT(ex->mean_abs[1], ex->mean_abs[0]);
+  ASSERT_TRUE(ex->rule.available) << ex->rule.note;
+  const int ref_parity = std::stoi(g.categories[0].substr(1)) % 2;
+  int value_terms = 0, other_parity = 0, right_sign = 0;
+  for (const RuleTerm& t : ex->rule.terms) {
+    if (t.text.rfind("g = g", 0) != 0) continue;
+    ++value_terms;
+    const int parity = std::stoi(t.text.substr(5)) % 2;
+    if (parity == ref_parity) continue;
+    ++other_parity;
+    // Even values raise the odds: against an odd reference their weight is positive.
+    right_sign += (t.weight > 0) == (parity == 0);
+  }
+  EXPECT_EQ(value_terms, static_cast<int>(g.categories.size()) - 1);  // every value but the reference
+  EXPECT_GT(other_parity, 30);
+  EXPECT_GE(right_sign, other_parity * 9 / 10) << ex->rule.text;
+}
+
+}  // namespace
+}  // namespace ming
