@@ -2,8 +2,8 @@
 // load, into 32-output panels, so that no call packs weights (OpenBLAS packs both operands
 // on every call) and the bias is the accumulators' starting value instead of a pass of its
 // own. 12 rows x 32 outputs are summed in 24 AVX-512 registers per step; rows are read in
-// place. On a 256-row chunk of the medium model's layers it ran 1.09-1.14x OpenBLAS's SGEMM
-// plus the bias pass (docs/benchmarks.md).
+// place. On a 256-row chunk of the medium model's layers it ran 1.06-1.14x OpenBLAS's SGEMM
+// plus the bias pass (kernel_bench and a standalone test; docs/benchmarks.md).
 // Thread-safety: pure functions over caller-owned buffers.
 #pragma once
 
