@@ -95,8 +95,8 @@ Status FitScalar(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
 // One-hot: the max_categories most frequent values. Embedded (forced, or auto and more
 // distinct values than max_categories): every value seen at least twice, up to
 // kMaxCategories; values seen once train the "unknown" row that unseen values get.
-Status FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
-                      const FitOptions& opts, FieldEncoding* f) {
+void FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t col,
+                    const FitOptions& opts, FieldEncoding* f) {
   std::unordered_map<std::string_view, int64_t> counts;
   for (size_t r : rows) {
     std::string_view v = TrimCell(t.cell(r, col));
@@ -124,7 +124,6 @@ Status FitCategorical(const CsvTable& t, const std::vector<size_t>& rows, size_t
   }
   for (const auto& [name, count] : order) f->categories.emplace_back(name);
   if (dim >= 0) f->embed_dim = dim > 0 ? dim : DefaultEmbedDim(f->slots());
-  return Status::Ok();
 }
 
 // Distinct trimmed label values, sorted numerically if all are numbers, else as strings.
@@ -252,7 +251,7 @@ Result<Preprocessor> Preprocessor::Fit(const CsvTable& t, const std::vector<size
     f.name = t.header[c];
     f.type = TypeOf(t, rows, c, opts);
     if (f.type == FieldType::kCategorical) {
-      MING_RETURN_IF_ERROR(FitCategorical(t, rows, c, opts, &f));
+      FitCategorical(t, rows, c, opts, &f);
     } else {
       MING_RETURN_IF_ERROR(FitScalar(t, rows, c, &f));
     }

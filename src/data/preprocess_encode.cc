@@ -82,16 +82,11 @@ void Preprocessor::Finish() {
   field_index_.clear();
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldEncoding& f = fields_[i];
-    const int extra = f.has_missing ? 1 : 0;
     f.offset = width_;
-    if (f.type == FieldType::kCategorical) {
-      f.width = f.embed_dim > 0 ? f.embed_dim : static_cast<int>(f.categories.size()) + 1 + extra;
-      num_embedded_ += f.embed_dim > 0 ? 1 : 0;
-      for (size_t k = 0; k < f.categories.size(); ++k) {
-        cat_index_[i].emplace(f.categories[k], static_cast<int>(k));
-      }
-    } else {
-      f.width = 1 + extra;
+    f.width = static_cast<int>(internal::FieldWidth(f.type, f.categories.size(), f.has_missing, f.embed_dim));
+    num_embedded_ += f.embed_dim > 0 ? 1 : 0;
+    for (size_t k = 0; k < f.categories.size(); ++k) {
+      cat_index_[i].emplace(f.categories[k], static_cast<int>(k));
     }
     width_ += f.width;
     field_index_.emplace(f.name, static_cast<int>(i));

@@ -62,19 +62,24 @@ std::string LinearCsv(int rows, uint64_t seed) {
   return s;
 }
 
+// The pipeline's defaults with one hidden layer of 32, one thread, label "y".
+PipelineOptions SmallNet(const std::string& csv, int epochs) {
+  PipelineOptions o = DefaultPipelineOptions();
+  o.data_path = csv;
+  o.fit.label = "y";
+  o.train.net.hidden = {32};
+  o.train.epochs = epochs;
+  o.train.threads = 1;
+  return o;
+}
+
 // Trains once for all tests in this file.
 const std::string& TrainedModel() {
   static const std::string path = [] {
     const std::string csv = Dir() + "/linear.csv", model = Dir() + "/linear.ming";
     EXPECT_TRUE(WriteFileAtomic(csv, LinearCsv(4000, 1)).ok());
     EXPECT_TRUE(WriteFileAtomic(Dir() + "/linear_val.csv", LinearCsv(1500, 2)).ok());
-    PipelineOptions o = DefaultPipelineOptions();
-    o.data_path = csv;
-    o.fit.label = "y";
-    o.train.net.hidden = {32};
-    o.train.epochs = 40;
-    o.train.threads = 1;
-    auto res = RunPipeline(o, {});
+    auto res = RunPipeline(SmallNet(csv, 40), {});
     EXPECT_TRUE(res.ok()) << res.status().message();
     EXPECT_FALSE(res->model.background.empty());
     EXPECT_TRUE(SaveModel(model, res->model).ok());
@@ -236,13 +241,7 @@ TEST(ExplainModel, EmbeddedFieldGetsATermPerValueWithTheRightSign) {
     s += rng.UniformDouble() < 1 / (1 + std::exp(-z)) ? "yes\n" : "no\n";
   }
   ASSERT_TRUE(WriteFileAtomic(csv, s).ok());
-  PipelineOptions o = DefaultPipelineOptions();
-  o.data_path = csv;
-  o.fit.label = "y";
-  o.train.net.hidden = {32};
-  o.train.epochs = 30;
-  o.train.threads = 1;
-  auto res = RunPipeline(o, {});
+  auto res = RunPipeline(SmallNet(csv, 30), {});
   ASSERT_TRUE(res.ok()) << res.status().message();
   const FieldEncoding& g = res->model.pre.fields()[1];
   ASSERT_GT(g.embed_dim, 0);
