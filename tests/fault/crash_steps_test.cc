@@ -15,7 +15,6 @@ namespace ming::fault {
 namespace {
 
 constexpr int kMaxSteps = 400;
-const std::string kDeterministic = "SOURCE_DATE_EPOCH=1700000000 ";
 
 struct Outcomes {
   int steps = 0;  // I/O steps of the whole command

@@ -17,6 +17,9 @@ using testutil::Write;
 inline CliRun Ming(const std::string& args, const std::string& dir, const std::string& env = "") {
   return testutil::RunMing(args, dir, env);
 }
+// Environment that fixes the creation time written into model files, so that two runs
+// can be compared byte for byte.
+inline const std::string kDeterministic = "SOURCE_DATE_EPOCH=1700000000 ";
 // Environment that preloads the I/O shim with the given MING_SHIM_* settings; works in the
 // plain and the sanitizer builds.
 std::string ShimEnv(const std::string& settings);

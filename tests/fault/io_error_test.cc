@@ -162,7 +162,6 @@ TEST_F(FreezeErrors, DirectorySyncUnsupportedIsNotAnError) {
 
 const std::string kTrain =
     "train inv.csv --label accepted --epochs 3 --patience 0 --hidden 16 --threads 1 -q";
-const std::string kDeterministic = "SOURCE_DATE_EPOCH=1700000000 ";
 
 TEST(TrainErrors, CheckpointFsyncFailureKeepsThePreviousCheckpoint) {
   const std::string d = TempDir("train_fsync");

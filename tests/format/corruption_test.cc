@@ -3,19 +3,21 @@
 // under test is the one that fires), and seeded random mutations. Every case must give a
 // clean InvalidInput naming the file, never a crash (the ASan build checks the reads).
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <iterator>
 #include <limits>
 #include <vector>
 
+#include "bytes_util.h"
 #include "format/container.h"
 #include "util/rng.h"
 
 namespace ming {
 namespace {
 
-constexpr char kName[] = "model.ming";
+using namespace testbytes;
+
+constexpr char kSampleName[] = "model.ming";
 constexpr size_t kTable = 32;  // offset of the section table; entries are 24 bytes
 
 // About 1.1 KB: four sections, one empty, a float array.
@@ -30,32 +32,15 @@ std::string SampleFile() {
   return SerializeContainer(c);
 }
 
-void SetU32(std::string& b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<char>(v >> (8 * i));
-}
-void SetU64(std::string& b, size_t off, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[off + i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t GetU64(const std::string& b, size_t off) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(b[off + i]);
-  return v;
-}
-uint32_t Crc(const std::string& b, size_t off, size_t n) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(b.data() + off), static_cast<uInt>(n)));
-}
-// Recomputes the whole-file CRC, so that only the structural checks can object.
-void FixTrailer(std::string& b) { SetU32(b, b.size() - 4, Crc(b, 0, b.size() - 4)); }
 size_t Entry(size_t i) { return kTable + 24 * i; }
 
 // Parses `b`, expects a clean InvalidInput naming the file and containing `fragment`.
 void ExpectError(const std::string& b, const std::string& fragment) {
-  Result<Container> r = ParseContainer(b, kName);
+  Result<Container> r = ParseContainer(b, kSampleName);
   ASSERT_FALSE(r.ok()) << "accepted; expected: " << fragment;
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
   const std::string& m = r.status().message();
-  EXPECT_EQ(m.rfind(std::string(kName) + ": ", 0), 0u) << m;
+  EXPECT_EQ(m.rfind(std::string(kSampleName) + ": ", 0), 0u) << m;
   EXPECT_NE(m.find(fragment), std::string::npos) << "message: " << m << "\nwanted: " << fragment;
 }
 
@@ -63,13 +48,13 @@ TEST(ContainerCorruption, SampleIsValid) {
   const std::string b = SampleFile();
   EXPECT_GT(b.size(), 1000u);
   EXPECT_LT(b.size(), 2048u);
-  EXPECT_TRUE(ParseContainer(b, kName).ok());
+  EXPECT_TRUE(ParseContainer(b, kSampleName).ok());
 }
 
 TEST(ContainerCorruption, TruncationAtEveryByteIsAnError) {
   const std::string b = SampleFile();
   for (size_t len = 0; len < b.size(); ++len) {
-    Result<Container> r = ParseContainer(std::string_view(b).substr(0, len), kName);
+    Result<Container> r = ParseContainer(std::string_view(b).substr(0, len), kSampleName);
     ASSERT_FALSE(r.ok()) << "accepted a file truncated to " << len << " bytes";
     const std::string& m = r.status().message();
     ASSERT_TRUE(m.find("too short") != std::string::npos ||
@@ -87,7 +72,7 @@ TEST(ContainerCorruption, TruncationWithConsistentHeaderIsCaughtByBoundsChecks) 
     std::string t = b.substr(0, len);
     SetU64(t, 24, len);
     FixTrailer(t);
-    Result<Container> r = ParseContainer(t, kName);
+    Result<Container> r = ParseContainer(t, kSampleName);
     ASSERT_FALSE(r.ok()) << len;
     const std::string& m = r.status().message();
     ASSERT_TRUE(m.find("beyond the end of the file") != std::string::npos ||
@@ -102,7 +87,7 @@ TEST(ContainerCorruption, EverySingleBitFlipIsAnError) {
   for (size_t byte = 0; byte < b.size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
       t[byte] = static_cast<char>(b[byte] ^ (1 << bit));
-      Result<Container> r = ParseContainer(t, kName);
+      Result<Container> r = ParseContainer(t, kSampleName);
       ASSERT_FALSE(r.ok()) << "accepted a flip of bit " << bit << " of byte " << byte;
       ASSERT_EQ(r.status().message().rfind("model.ming: ", 0), 0u) << r.status().message();
     }
@@ -237,7 +222,7 @@ TEST(ContainerCorruption, RandomHeaderMutationsNeverCrash) {
         t[at] = static_cast<char>(rng.UniformInt(256));
     }
     FixTrailer(t);
-    Result<Container> r = ParseContainer(t, kName);
+    Result<Container> r = ParseContainer(t, kSampleName);
     if (!r.ok()) {
       ASSERT_EQ(r.status().message().rfind("model.ming: ", 0), 0u);
       continue;

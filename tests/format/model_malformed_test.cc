@@ -8,7 +8,6 @@
 #include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +20,7 @@
 #include <new>
 
 #include "compress/quantize.h"
+#include "bytes_util.h"
 #include "format/container.h"
 #include "runtime/model_file.h"
 #include "runtime/model_impl.h"
@@ -70,7 +70,8 @@ namespace ming {
 namespace {
 
 using nlohmann::json;
-constexpr char kName[] = "bad.ming";
+using namespace testbytes;
+constexpr char kBadName[] = "bad.ming";
 
 // The slowest parse and the largest allocation peak seen over every case in this file.
 struct Worst {
@@ -112,14 +113,14 @@ Result<ModelData> Parse(std::string_view bytes, const std::string& what) {
   const int64_t base = g_live.load();
   g_peak.store(base);
   auto t0 = std::chrono::steady_clock::now();
-  Result<ModelData> r = ParseModel(bytes, kName);
+  Result<ModelData> r = ParseModel(bytes, kBadName);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int64_t peak = g_peak.load() - base;
   // On a shared machine one slow sample is usually a preemption: time slow cases again and
   // keep the fastest of three.
   for (int again = 0; again < 2 && s > 0.002; ++again) {
     t0 = std::chrono::steady_clock::now();
-    (void)ParseModel(bytes, kName);
+    (void)ParseModel(bytes, kBadName);
     s = std::min(s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   ++g_worst.parses;
@@ -150,7 +151,7 @@ Result<ModelData> Parse(std::string_view bytes, const std::string& what) {
   if (r.status().code() != StatusCode::kInvalidInput)
     return ::testing::AssertionFailure()
            << "code " << static_cast<int>(r.status().code()) << ": " << r.status().message();
-  if (r.status().message().rfind(std::string(kName) + ": ", 0) != 0)
+  if (r.status().message().rfind(std::string(kBadName) + ": ", 0) != 0)
     return ::testing::AssertionFailure() << "does not name the file: " << r.status().message();
   return ::testing::AssertionSuccess();
 }
@@ -292,23 +293,6 @@ std::string EditMeta(const std::string& bytes, const std::function<void(json&)>&
   });
 }
 
-void SetU32(std::string& b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<char>(v >> (8 * i));
-}
-void SetU64(std::string& b, size_t off, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[off + i] = static_cast<char>(v >> (8 * i));
-}
-uint32_t GetU32(const std::string& b, size_t off) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(b[off + i]);
-  return v;
-}
-void SetF32(std::string& b, size_t off, float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  SetU32(b, off, u);
-}
-
 // Expects a clean error whose message holds `fragment`.
 #define EXPECT_REJECTED(bytes, fragment)                                          \
   do {                                                                            \
@@ -319,13 +303,6 @@ void SetF32(std::string& b, size_t off, float f) {
     EXPECT_NE(r_.status().message().find(fragment), std::string::npos)            \
         << "message: " << r_.status().message() << "\nwanted: " << (fragment);    \
   } while (0)
-
-// The whole-file CRC recomputed, so that only the structural check under test objects.
-void FixTrailer(std::string& b) {
-  const auto crc = static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(b.size() - 4)));
-  SetU32(b, b.size() - 4, crc);
-}
 
 constexpr size_t kEntry0 = 32;  // the section table; entries are 24 bytes
 
@@ -348,13 +325,13 @@ TEST_F(ModelMalformed, SampleModelsLoadAndAreSmall) {
     EXPECT_LT(b->size(), 16384u) << what;
     std::printf("[model-malformed] %s model: %zu bytes\n", what, b->size());
   }
-  auto sp = ParseModel(sparse(), kName);
+  auto sp = ParseModel(sparse(), kBadName);
   ASSERT_TRUE(sp.ok());
   EXPECT_EQ(sp->layers[0].form, WeightForm::kSparse);
-  auto q = ParseModel(int8(), kName);
+  auto q = ParseModel(int8(), kBadName);
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->layers[0].form, WeightForm::kInt8);
-  EXPECT_FALSE(ParseModel(frozen(), kName)->layers[0].gamma.empty());
+  EXPECT_FALSE(ParseModel(frozen(), kBadName)->layers[0].gamma.empty());
 }
 
 // ---- Sweeps --------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ int Ming(const std::string& args, const std::string& dir, std::string* out = nul
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-const ExplainFixture& Fix() {
+const ExplainFixture& Explained() {
   static ExplainFixture* f = [] {
     auto* x = new ExplainFixture;
     x->dir = testing::TempDir() + "/ming_explain_server_" + std::to_string(::getpid());
@@ -70,14 +70,14 @@ const ExplainFixture& Fix() {
   return *f;
 }
 
-class Cleanup : public testing::Environment {
+class ExplainCleanup : public testing::Environment {
  public:
   void TearDown() override { std::filesystem::remove_all(testing::TempDir() + "/ming_explain_server_" + std::to_string(::getpid())); }
 };
-testing::Environment* const g_cleanup = testing::AddGlobalTestEnvironment(new Cleanup);
+testing::Environment* const g_explain_cleanup = testing::AddGlobalTestEnvironment(new ExplainCleanup);
 
 json Body(const std::vector<std::vector<std::string>>& rows, json parameters, json outputs = nullptr) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   json inputs = json::array();
   for (size_t c = 0; c < f.header.size(); ++c) {
     json data = json::array();
@@ -106,7 +106,7 @@ std::vector<std::string> Fields(int port) {
 }
 
 TEST(ServeExplain, ContributionsAddUpAndEqualCli) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   std::string cli_out;
   ASSERT_EQ(Ming("explain inv.ming inv.csv --rows 1,2,3,4,5,6 --json", f.dir, &cli_out), 0);
   const json cli = json::parse(cli_out);
@@ -168,7 +168,7 @@ TEST(ServeExplain, ContributionsAddUpAndEqualCli) {
 }
 
 TEST(ServeExplain, AbsentOrFalseAddsNothingAndOutputsSelect) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   Server s(f.model + " --max-delay-us 2000");  // batching on: explain bypasses it
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   for (const json& params : {json(nullptr), json{{"explain", false}}}) {
@@ -198,7 +198,7 @@ TEST(ServeExplain, AbsentOrFalseAddsNothingAndOutputsSelect) {
 // binary_data on the contributions output: raw little-endian FP32 after the JSON header,
 // equal to the JSON numbers.
 TEST(ServeExplain, BinaryContributions) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   Server s(f.model);
   ASSERT_GT(s.port(), 0);
   const json outs = json::array({{{"name", "contributions"}, {"parameters", {{"binary_data", true}}}},
@@ -231,7 +231,7 @@ TEST(ServeExplain, BinaryContributions) {
 // A model saved without background rows cannot explain: 400 naming the cause, and the
 // server keeps answering plain requests.
 TEST(ServeExplain, NoBackgroundIs400) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   auto m = LoadModel(f.model);
   ASSERT_TRUE(m.ok()) << m.status().message();
   m->background.clear();
@@ -253,7 +253,7 @@ TEST(ServeExplain, NoBackgroundIs400) {
 // Explanations cost about 1 ms a row, so requests with explain have their own, lower row
 // limit (--max-explain-rows); plain requests keep --max-rows.
 TEST(ServeExplain, ExplainRowLimitIs413) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   Server s(f.model + " --max-explain-rows 2");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   auto r = Http(s.port(), "POST", "/v2/models/inv/infer", Body(f.rows, {{"explain", true}}).dump());
@@ -276,7 +276,7 @@ TEST(ServeExplain, ExplainRowLimitIs413) {
 // Multiclass (the predicted class's logit) and regression (the label's units) explanations
 // over HTTP equal `ming explain --json` on the same rows and add up to its output.
 TEST(ServeExplain, MulticlassAndRegressionEqualCli) {
-  const auto& f = Fix();
+  const auto& f = Explained();
   struct Kind {
     const char* label;
     const char* train;

@@ -47,15 +47,15 @@ int Run(const std::string& cmd) {
 
 // A repository DIR/repo/inv/1/model.ming, and the same model outside it (DIR/outside/1/...
 // and DIR/secret.ming) that no request may reach.
-struct Fixture {
+struct MalformedFixture {
   std::string dir, repo;
   std::vector<std::string> fields;
   std::vector<std::string> row;  // one row's cells, in field order
 };
 
-const Fixture& Fix() {
-  static Fixture* f = [] {
-    auto* x = new Fixture;
+const MalformedFixture& MalformedModel() {
+  static MalformedFixture* f = [] {
+    auto* x = new MalformedFixture;
     x->dir = testing::TempDir() + "/ming_malformed_" + std::to_string(::getpid());
     x->repo = x->dir + "/repo";
     fs::create_directories(x->repo + "/inv/1");
@@ -89,18 +89,18 @@ const Fixture& Fix() {
 // A valid one-row v2 request (every field as BYTES).
 json Infer() {
   json inputs = json::array();
-  for (size_t i = 0; i < Fix().fields.size(); ++i) {
-    inputs.push_back({{"name", Fix().fields[i]}, {"datatype", "BYTES"}, {"shape", {1}}, {"data", {Fix().row[i]}}});
+  for (size_t i = 0; i < MalformedModel().fields.size(); ++i) {
+    inputs.push_back({{"name", MalformedModel().fields[i]}, {"datatype", "BYTES"}, {"shape", {1}}, {"data", {MalformedModel().row[i]}}});
   }
   return {{"inputs", inputs}};
 }
 
 // The first numeric field's index (the invitations data has several).
 size_t NumericField() {
-  for (size_t i = 0; i < Fix().row.size(); ++i) {
+  for (size_t i = 0; i < MalformedModel().row.size(); ++i) {
     char* end;
-    std::strtod(Fix().row[i].c_str(), &end);
-    if (!Fix().row[i].empty() && *end == 0) return i;
+    std::strtod(MalformedModel().row[i].c_str(), &end);
+    if (!MalformedModel().row[i].empty() && *end == 0) return i;
   }
   return 0;
 }
@@ -111,16 +111,16 @@ std::string WithNumeric(const std::string& data_json, const std::string& shape =
   const size_t i = NumericField();
   std::string s = j.dump();
   const std::string old = json(j["inputs"][i]).dump();
-  const std::string repl = "{\"name\":\"" + Fix().fields[i] + "\",\"datatype\":\"FP32\",\"shape\":" + shape +
+  const std::string repl = "{\"name\":\"" + MalformedModel().fields[i] + "\",\"datatype\":\"FP32\",\"shape\":" + shape +
                            ",\"data\":" + data_json + "}";
   return s.replace(s.find(old), old.size(), repl);
 }
 
-class FixtureCleanup : public testing::Environment {
+class MalformedCleanup : public testing::Environment {
  public:
   void TearDown() override { fs::remove_all(testing::TempDir() + "/ming_malformed_" + std::to_string(::getpid())); }
 };
-testing::Environment* const g_cleanup = testing::AddGlobalTestEnvironment(new FixtureCleanup);
+testing::Environment* const g_malformed_cleanup = testing::AddGlobalTestEnvironment(new MalformedCleanup);
 
 const char* kInfer = "/v2/models/inv/infer";
 
@@ -129,7 +129,7 @@ class Malformed : public testing::Test {
   static void SetUpTestSuite() {
     // Overload control off: some cases keep an event thread busy for a while (a million
     // one-byte chunks), and the next case's fresh connection must not be refused for it.
-    server_ = new Server("--repository '" + Fix().repo + "' --threads 2 --max-body-mib 2 --timeout-s 2 " +
+    server_ = new Server("--repository '" + MalformedModel().repo + "' --threads 2 --max-body-mib 2 --timeout-s 2 " +
                          "--request-timeout-s 2 --admin-token sekret --poll-ms 0 --overload-lag-ms 0");
   }
   // After every malformed request, the server still drains and exits cleanly.
@@ -455,7 +455,7 @@ TEST_F(Malformed, NameDoubleEncodedTraversal) {
 TEST_F(Malformed, NameAbsolutePath) {
   ExpectRefused(port(), "/v2/models//etc/passwd");
   ExpectRefused(port(), "/v2/models/%2fetc%2fpasswd");
-  ExpectRefused(port(), "/v2/models/" + Fix().dir + "/secret.ming");
+  ExpectRefused(port(), "/v2/models/" + MalformedModel().dir + "/secret.ming");
 }
 
 // A NUL must not cut the path short: "inv%00junk" is not the model "inv".
@@ -488,7 +488,7 @@ TEST_F(Malformed, V1NotAnArray) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", 
 TEST_F(Malformed, V1RowsNotObjects) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[[1,2],[3,4]]")), 400); }
 TEST_F(Malformed, V1UnknownField) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[{\"no_such_field\":1}]")), 400); }
 TEST_F(Malformed, V1NestedValue) {
-  EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[{\"" + Fix().fields[0] + "\":{\"a\":1}}]")), 400);
+  EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[{\"" + MalformedModel().fields[0] + "\":{\"a\":1}}]")), 400);
 }
 
 // ---- admin endpoints ----
@@ -511,7 +511,7 @@ TEST_F(Malformed, AdminWrongToken) {
 
 class Deadline : public testing::Test {
  protected:
-  Deadline() : s_("--repository '" + Fix().repo + "' --threads 1 --timeout-s 1 --request-timeout-s 2 --poll-ms 0") {}
+  Deadline() : s_("--repository '" + MalformedModel().repo + "' --threads 1 --timeout-s 1 --request-timeout-s 2 --poll-ms 0") {}
   void TearDown() override { EXPECT_EQ(Http(s_.port(), "GET", "/v2/health/live").status, 200); }
   Server s_;
 };

@@ -41,22 +41,22 @@ std::vector<std::string> SplitCsvLine(const std::string& line) {
 }
 
 // A small invitation model and CSV shared by the tests (built once).
-struct Fixture {
+struct ServedFixture {
   std::string dir, model, csv;
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;  // input cells (label column dropped)
 };
 
 // Removes the fixture's directory when the run ends.
-class FixtureCleanup : public testing::Environment {
+class ServedCleanup : public testing::Environment {
  public:
   void TearDown() override { std::filesystem::remove_all(testing::TempDir() + "/ming_server_test_" + std::to_string(::getpid())); }
 };
-testing::Environment* const g_cleanup = testing::AddGlobalTestEnvironment(new FixtureCleanup);
+testing::Environment* const g_served_cleanup = testing::AddGlobalTestEnvironment(new ServedCleanup);
 
-const Fixture& Fix() {
-  static Fixture* f = [] {
-    auto* x = new Fixture;
+const ServedFixture& Served() {
+  static ServedFixture* f = [] {
+    auto* x = new ServedFixture;
     x->dir = testing::TempDir() + "/ming_server_test_" + std::to_string(::getpid());
     std::filesystem::create_directories(x->dir);
     EXPECT_EQ(RunMing("generate invitations --rows 1200 --seed 3 -o inv.csv", x->dir), 0);
@@ -84,7 +84,7 @@ const Fixture& Fix() {
 
 // A v2 request with one BYTES tensor per field over `rows`.
 json InferBody(const std::vector<std::vector<std::string>>& rows) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   json inputs = json::array();
   for (size_t c = 0; c < f.header.size(); ++c) {
     json data = json::array();
@@ -101,7 +101,7 @@ std::string G6(double v) {
 }
 
 TEST(Serve, HealthAndMetadata) {
-  Server s(Fix().model);
+  Server s(Served().model);
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   EXPECT_EQ(Http(s.port(), "GET", "/v2/health/live").status, 200);
   EXPECT_EQ(Http(s.port(), "GET", "/v2/health/ready").status, 200);
@@ -114,15 +114,15 @@ TEST(Serve, HealthAndMetadata) {
     json j = json::parse(m.body);
     EXPECT_EQ(j["name"], "inv");
     EXPECT_EQ(j["versions"], json::array({"1"}));
-    ASSERT_EQ(j["inputs"].size(), Fix().header.size());
-    EXPECT_EQ(j["inputs"][0]["name"], Fix().header[0]);
+    ASSERT_EQ(j["inputs"].size(), Served().header.size());
+    EXPECT_EQ(j["inputs"][0]["name"], Served().header[0]);
     EXPECT_EQ(j["inputs"][1]["datatype"], "BYTES");  // weather is categorical
     EXPECT_EQ(j["outputs"][0]["name"], "label");
     EXPECT_EQ(j["outputs"][1]["shape"], json::array({-1, 2}));
     // The explanation outputs, which only "explain": true requests get.
     ASSERT_EQ(j["outputs"].size(), 4u);
     EXPECT_EQ(j["outputs"][2]["name"], "contributions");
-    EXPECT_EQ(j["outputs"][2]["shape"], json::array({-1, static_cast<int>(Fix().header.size())}));
+    EXPECT_EQ(j["outputs"][2]["shape"], json::array({-1, static_cast<int>(Served().header.size())}));
     EXPECT_EQ(j["outputs"][3]["name"], "base_value");
     EXPECT_NE(j["outputs"][3]["parameters"]["returned"].get<std::string>().find("explain"), std::string::npos);
     EXPECT_EQ(j["parameters"]["explain"], true);
@@ -138,7 +138,7 @@ TEST(Serve, HealthAndMetadata) {
 // The HTTP answers equal `ming predict` on the same rows (labels exactly; probabilities at
 // the 6 significant digits the CLI prints, from the very same float).
 TEST(Serve, InferEqualsCliPredict) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   ASSERT_EQ(RunMing("predict inv.ming rows.csv -o pred.csv", f.dir), 0);
   std::istringstream pred(Slurp(f.dir + "/pred.csv"));
   std::string line;
@@ -181,10 +181,10 @@ TEST(Serve, InferEqualsCliPredict) {
 
 // Typed tensors (numbers, BOOL, null for missing) give the same answer as raw text.
 TEST(Serve, TypedTensorsMatchText) {
-  Server s(Fix().model);
+  Server s(Served().model);
   ASSERT_GT(s.port(), 0);
   std::vector<std::vector<std::string>> row = {{"no", "sunny", "", "good", "yes", "no", "no", "mon", "park", "12", "3.5"}};
-  ASSERT_EQ(row[0].size(), Fix().header.size());
+  ASSERT_EQ(row[0].size(), Served().header.size());
   json text = InferBody(row);
   json typed = text;
   for (auto& in : typed["inputs"]) {
@@ -221,10 +221,10 @@ void ExpectError(int port, const std::string& body, int code, const std::string&
 }
 
 TEST(Serve, BadRequestsGet4xxAndServerKeepsServing) {
-  Server s(Fix().model + " --max-rows 50");
+  Server s(Served().model + " --max-rows 50");
   ASSERT_GT(s.port(), 0);
   const int p = s.port();
-  json ok = InferBody({Fix().rows[0]});
+  json ok = InferBody({Served().rows[0]});
   ExpectError(p, "{\"inputs\": [", 400, "malformed JSON");
   ExpectError(p, "not json", 400, "malformed JSON");
   ExpectError(p, "{}", 400, "no \"inputs\"");
@@ -261,7 +261,7 @@ TEST(Serve, BadRequestsGet4xxAndServerKeepsServing) {
   ExpectError(p, ok.dump(), 404, "unknown model 'nope'", "/v2/models/nope/infer");
   ExpectError(p, ok.dump(), 404, "has no version '9'", "/v2/models/inv/versions/9/infer");
   ExpectError(p, ok.dump(), 400, "invalid model name", "/v2/models/a%20b/infer");
-  std::vector<std::vector<std::string>> many(51, Fix().rows[0]);
+  std::vector<std::vector<std::string>> many(51, Served().rows[0]);
   ExpectError(p, InferBody(many).dump(), 413, "too many rows");
   ExpectError(p, "[{\"weather\": \"sunny\", \"colour\": \"red\"}]", 400, "unknown field 'colour'", "/v1/models/inv/predict");
   ExpectError(p, "{\"weather\": 1}", 400, "expected an array", "/v1/models/inv/predict");
@@ -271,7 +271,7 @@ TEST(Serve, BadRequestsGet4xxAndServerKeepsServing) {
 }
 
 TEST(Serve, BodyLimitIs413) {
-  Server s(Fix().model + " --max-body-mib 1");
+  Server s(Served().model + " --max-body-mib 1");
   ASSERT_GT(s.port(), 0);
   auto r = Http(s.port(), "POST", "/v2/models/inv/infer", std::string(2 << 20, ' '));
   EXPECT_EQ(r.status, 413);
@@ -291,7 +291,7 @@ void PutU32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>
 // Triton's binary tensor extension: raw little-endian inputs after the JSON header, binary
 // outputs requested; the answer decodes to the JSON path's answer.
 TEST(Serve, BinaryTensorExtension) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   Server s(f.model);
   ASSERT_GT(s.port(), 0);
   std::vector<std::vector<std::string>> rows(f.rows.begin(), f.rows.begin() + 3);
@@ -356,9 +356,9 @@ TEST(Serve, BinaryTensorExtension) {
 }
 
 TEST(Serve, MetricsPassPromtool) {
-  Server s(Fix().model);
+  Server s(Served().model);
   ASSERT_GT(s.port(), 0);
-  Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Fix().rows[0]}).dump());
+  Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Served().rows[0]}).dump());
   Http(s.port(), "POST", "/v2/models/inv/infer", "{");
   auto m = Http(s.port(), "GET", "/metrics");
   ASSERT_EQ(m.status, 200);
@@ -376,7 +376,7 @@ TEST(Serve, MetricsPassPromtool) {
 
 // Concurrent single-row requests are batched, and each gets its own row's answer.
 TEST(Serve, DynamicBatchingAnswersEachRow) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   Server plain(f.model);
   Server s(f.model + " --max-delay-us 20000 --max-batch 8 --threads 2");
   ASSERT_GT(s.port(), 0);
@@ -410,10 +410,10 @@ TEST(Serve, DynamicBatchingAnswersEachRow) {
 
 // SIGTERM while a request waits in the batcher: it is answered, then the server exits 0.
 TEST(Serve, SigtermDrainsInFlight) {
-  Server s(Fix().model + " --max-delay-us 400000 --max-batch 64");
+  Server s(Served().model + " --max-delay-us 400000 --max-batch 64");
   ASSERT_GT(s.port(), 0);
   HttpResult r;
-  std::thread client([&] { r = Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Fix().rows[0]}).dump()); });
+  std::thread client([&] { r = Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Served().rows[0]}).dump()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(s.Terminate(), 0);
   client.join();
@@ -424,7 +424,7 @@ TEST(Serve, SigtermDrainsInFlight) {
 // Over the connection cap a new connection gets 503 + Retry-After at once and is closed;
 // idle and stalled connections are closed after --timeout-s, which frees their slots.
 TEST(Serve, ConnectionCapAndIdleTimeout) {
-  Server s(Fix().model + " --max-connections 2 --timeout-s 2 --threads 1");
+  Server s(Served().model + " --max-connections 2 --timeout-s 2 --threads 1");
   ASSERT_GT(s.port(), 0);
   auto open = [&] {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -471,7 +471,7 @@ namespace {
 // clients keep sending requests; none fails, the new version serves, the broken one is
 // reported and the previous keeps serving. Admin endpoints need the token.
 TEST(Serve, RepositoryHotReloadUnderLoad) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   const std::string repo = f.dir + "/repo";
   std::filesystem::remove_all(repo);
   std::filesystem::create_directories(repo + "/inv/1");
@@ -539,7 +539,7 @@ namespace {
 
 // Regression models answer one FP64 "value" per row, equal to `ming predict`.
 TEST(Serve, RegressionValueEqualsCli) {
-  const Fixture& f = Fix();
+  const ServedFixture& f = Served();
   ASSERT_EQ(RunMing("train inv.csv --label distance_km --task regression --ignore accepted -o reg.ming --epochs 2 --hidden 8 --quiet", f.dir), 0) << Slurp(f.dir + "/.stderr");
   ASSERT_EQ(RunMing("predict reg.ming rows.csv -o reg.csv", f.dir), 0);
   Server s(f.dir + "/reg.ming");

@@ -55,14 +55,14 @@ TrainState TwoEpochs(const NetLayout& layout) {
   return st;
 }
 
-std::string TempPath(const std::string& name) {
+std::string CheckpointTempPath(const std::string& name) {
   return testing::TempDir() + "/ming_ckpt_err_" + std::to_string(::getpid()) + "_" + name;
 }
 
 class CheckpointErrors : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = TempPath(testing::UnitTest::GetInstance()->current_test_info()->name());
+    path_ = CheckpointTempPath(testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(WriteCheckpoint(path_, opts_, TwoEpochs(layout_)).ok());
     auto bytes = ReadFile(path_);
     ASSERT_TRUE(bytes.ok());
