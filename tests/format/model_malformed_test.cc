@@ -19,8 +19,8 @@
 #include <functional>
 #include <new>
 
-#include "compress/quantize.h"
 #include "bytes_util.h"
+#include "compress/quantize.h"
 #include "format/container.h"
 #include "runtime/model_file.h"
 #include "runtime/model_impl.h"

@@ -53,7 +53,8 @@ TEST(Edge, StartErrorsAreClear) {
 TEST(Edge, ModelsThatCannotBeServed) {
   const std::string dir = EdgeModel().dir + "/unservable";
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(EdgeModel().path, dir + "/bad name.ming", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(EdgeModel().path, dir + "/bad name.ming",
+                             std::filesystem::copy_options::overwrite_existing);
   std::ifstream in(EdgeModel().path, std::ios::binary);
   std::string head(200, '\0');
   in.read(head.data(), 200);
@@ -141,7 +142,8 @@ class Flood {
   explicit Flood(int port) {
     for (int i = 0; i < 64; ++i) fds_.push_back(Connect(port));
     const std::string req = "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                            std::to_string(EdgeModel().heavy.size()) + "\r\n\r\n" + EdgeModel().heavy;
+                            std::to_string(EdgeModel().heavy.size()) + "\r\n\r\n" +
+                            EdgeModel().heavy;
     for (int fd : fds_) {
       threads_.emplace_back([this, fd, req] {
         char buf[65536];
@@ -168,8 +170,9 @@ class Flood {
 // Waits until a fresh infer connection is refused (the thread is overloaded); false if
 // that never happens within 10 s.
 bool WaitRefused(int port) {
-  const std::string req = "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
-                          std::to_string(EdgeModel().body.size()) + "\r\n\r\n" + EdgeModel().body;
+  const std::string req =
+      "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(EdgeModel().body.size()) + "\r\n\r\n" + EdgeModel().body;
   for (int i = 0; i < 1000; ++i) {
     if (Code(Raw(port, req)) == 503) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

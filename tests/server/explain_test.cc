@@ -74,7 +74,8 @@ class ExplainCleanup : public testing::Environment {
  public:
   void TearDown() override { std::filesystem::remove_all(testing::TempDir() + "/ming_explain_server_" + std::to_string(::getpid())); }
 };
-testing::Environment* const g_explain_cleanup = testing::AddGlobalTestEnvironment(new ExplainCleanup);
+testing::Environment* const g_explain_cleanup =
+    testing::AddGlobalTestEnvironment(new ExplainCleanup);
 
 json Body(const std::vector<std::vector<std::string>>& rows, json parameters, json outputs = nullptr) {
   const auto& f = Explained();

@@ -90,7 +90,10 @@ const MalformedFixture& MalformedModel() {
 json Infer() {
   json inputs = json::array();
   for (size_t i = 0; i < MalformedModel().fields.size(); ++i) {
-    inputs.push_back({{"name", MalformedModel().fields[i]}, {"datatype", "BYTES"}, {"shape", {1}}, {"data", {MalformedModel().row[i]}}});
+    inputs.push_back({{"name", MalformedModel().fields[i]},
+                      {"datatype", "BYTES"},
+                      {"shape", {1}},
+                      {"data", {MalformedModel().row[i]}}});
   }
   return {{"inputs", inputs}};
 }
@@ -111,7 +114,8 @@ std::string WithNumeric(const std::string& data_json, const std::string& shape =
   const size_t i = NumericField();
   std::string s = j.dump();
   const std::string old = json(j["inputs"][i]).dump();
-  const std::string repl = "{\"name\":\"" + MalformedModel().fields[i] + "\",\"datatype\":\"FP32\",\"shape\":" + shape +
+  const std::string repl = "{\"name\":\"" + MalformedModel().fields[i] +
+                           "\",\"datatype\":\"FP32\",\"shape\":" + shape +
                            ",\"data\":" + data_json + "}";
   return s.replace(s.find(old), old.size(), repl);
 }
@@ -120,7 +124,8 @@ class MalformedCleanup : public testing::Environment {
  public:
   void TearDown() override { fs::remove_all(testing::TempDir() + "/ming_malformed_" + std::to_string(::getpid())); }
 };
-testing::Environment* const g_malformed_cleanup = testing::AddGlobalTestEnvironment(new MalformedCleanup);
+testing::Environment* const g_malformed_cleanup =
+    testing::AddGlobalTestEnvironment(new MalformedCleanup);
 
 const char* kInfer = "/v2/models/inv/infer";
 
@@ -129,8 +134,9 @@ class Malformed : public testing::Test {
   static void SetUpTestSuite() {
     // Overload control off: some cases keep an event thread busy for a while (a million
     // one-byte chunks), and the next case's fresh connection must not be refused for it.
-    server_ = new Server("--repository '" + MalformedModel().repo + "' --threads 2 --max-body-mib 2 --timeout-s 2 " +
-                         "--request-timeout-s 2 --admin-token sekret --poll-ms 0 --overload-lag-ms 0");
+    server_ = new Server(
+        "--repository '" + MalformedModel().repo + "' --threads 2 --max-body-mib 2 --timeout-s 2 " +
+        "--request-timeout-s 2 --admin-token sekret --poll-ms 0 --overload-lag-ms 0");
   }
   // After every malformed request, the server still drains and exits cleanly.
   static void TearDownTestSuite() {
@@ -488,7 +494,9 @@ TEST_F(Malformed, V1NotAnArray) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", 
 TEST_F(Malformed, V1RowsNotObjects) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[[1,2],[3,4]]")), 400); }
 TEST_F(Malformed, V1UnknownField) { EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[{\"no_such_field\":1}]")), 400); }
 TEST_F(Malformed, V1NestedValue) {
-  EXPECT_EQ(Send(Post("/v1/models/inv/predict", "[{\"" + MalformedModel().fields[0] + "\":{\"a\":1}}]")), 400);
+  EXPECT_EQ(
+      Send(Post("/v1/models/inv/predict", "[{\"" + MalformedModel().fields[0] + "\":{\"a\":1}}]")),
+      400);
 }
 
 // ---- admin endpoints ----
@@ -511,7 +519,9 @@ TEST_F(Malformed, AdminWrongToken) {
 
 class Deadline : public testing::Test {
  protected:
-  Deadline() : s_("--repository '" + MalformedModel().repo + "' --threads 1 --timeout-s 1 --request-timeout-s 2 --poll-ms 0") {}
+  Deadline()
+      : s_("--repository '" + MalformedModel().repo +
+           "' --threads 1 --timeout-s 1 --request-timeout-s 2 --poll-ms 0") {}
   void TearDown() override { EXPECT_EQ(Http(s_.port(), "GET", "/v2/health/live").status, 200); }
   Server s_;
 };

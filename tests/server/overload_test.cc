@@ -228,8 +228,10 @@ TEST(Overload, LightLoadIsNeverRefused) {
 TEST(Overload, InFlightCapAnswers503ThenRecovers) {
   // Overload control off: under a sanitizer a 504-request burst keeps the loop lagging long
   // enough to refuse part of it, and this test is about the in-flight cap.
-  Server s(OverloadModel().path + " --threads 1 --max-in-flight 8 --max-connections 1024 --request-timeout-s 60 --timeout-s 60 "
-           "--overload-lag-ms 0");
+  Server s(
+      OverloadModel().path +
+      " --threads 1 --max-in-flight 8 --max-connections 1024 --request-timeout-s 60 --timeout-s 60 "
+      "--overload-lag-ms 0");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   std::vector<int> holders;
   for (int i = 0; i < 8; ++i) {
@@ -259,7 +261,8 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
   }
   ASSERT_EQ(code, 200);
   int served = 0;
-  for (const std::string& r : Burst(s.port(), 504, Request(OverloadModel().body))) served += Code(r) == 200;
+  for (const std::string& r : Burst(s.port(), 504, Request(OverloadModel().body)))
+    served += Code(r) == 200;
   EXPECT_EQ(served, 504);
   const HttpResult m = Http(s.port(), "GET", "/metrics");
   EXPECT_NE(m.body.find("ming_requests_in_flight 1\n"), std::string::npos) << "only the /metrics request itself";
@@ -269,7 +272,8 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
 // With batching, waiting requests are in flight too: 512 requests at once against a cap of
 // 16 and a 300 ms batch window get 200 or 503, each an answer, some of both.
 TEST(Overload, BatchedBurstGets200Or503) {
-  Server s(OverloadModel().path + " --threads 2 --max-in-flight 16 --max-delay-us 300000 --max-batch 64");
+  Server s(OverloadModel().path +
+           " --threads 2 --max-in-flight 16 --max-delay-us 300000 --max-batch 64");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   int ok = 0, refused = 0, other = 0;
   for (const std::string& r : Burst(s.port(), 512, Request(OverloadModel().body))) {

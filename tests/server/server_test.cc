@@ -122,7 +122,8 @@ TEST(Serve, HealthAndMetadata) {
     // The explanation outputs, which only "explain": true requests get.
     ASSERT_EQ(j["outputs"].size(), 4u);
     EXPECT_EQ(j["outputs"][2]["name"], "contributions");
-    EXPECT_EQ(j["outputs"][2]["shape"], json::array({-1, static_cast<int>(Served().header.size())}));
+    EXPECT_EQ(j["outputs"][2]["shape"],
+              json::array({-1, static_cast<int>(Served().header.size())}));
     EXPECT_EQ(j["outputs"][3]["name"], "base_value");
     EXPECT_NE(j["outputs"][3]["parameters"]["returned"].get<std::string>().find("explain"), std::string::npos);
     EXPECT_EQ(j["parameters"]["explain"], true);
@@ -413,7 +414,9 @@ TEST(Serve, SigtermDrainsInFlight) {
   Server s(Served().model + " --max-delay-us 400000 --max-batch 64");
   ASSERT_GT(s.port(), 0);
   HttpResult r;
-  std::thread client([&] { r = Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Served().rows[0]}).dump()); });
+  std::thread client([&] {
+    r = Http(s.port(), "POST", "/v2/models/inv/infer", InferBody({Served().rows[0]}).dump());
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(s.Terminate(), 0);
   client.join();
