@@ -220,10 +220,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (Statuses(split) != Statuses(whole)) {
     const EdgeStats e = S().http->stats();
+    const auto list = [](const std::string& answer) {
+      std::string out;
+      for (int st : Statuses(answer)) out += std::to_string(st) + " ";
+      return out;
+    };
     std::fprintf(stderr,
-                 "split and whole answers differ (%zu cuts):\n--- split:\n%.300s\n--- whole:\n%.300s\n"
+                 "split and whole answers differ (%zu cuts at", cuts.size());
+    for (size_t c : cuts) std::fprintf(stderr, " %zu", c);
+    std::fprintf(stderr,
+                 " of %zu bytes):\n--- split: %s(%zu bytes)\n%.300s\n--- whole: %s(%zu bytes)\n%.300s\n"
                  "--- server: %lld in flight, %lld refused at accept\n",
-                 cuts.size(), split.c_str(), whole.c_str(), static_cast<long long>(e.in_flight),
+                 bytes.size(), list(split).c_str(), split.size(), split.c_str(), list(whole).c_str(),
+                 whole.size(), whole.c_str(), static_cast<long long>(e.in_flight),
                  static_cast<long long>(e.refused));
     __builtin_trap();
   }
