@@ -48,6 +48,12 @@ inline CliRun RunMing(const std::string& args, const std::string& dir, const std
   return r;
 }
 
+// A file path under gtest's temp directory, unique to this test program (PREFIX_PID_NAME);
+// the caller removes the file.
+inline std::string TempFilePath(const std::string& prefix, const std::string& name) {
+  return testing::TempDir() + "/" + prefix + "_" + std::to_string(::getpid()) + "_" + name;
+}
+
 // Removes the directories TempDir made once all tests have run (registered at start-up
 // in every test program that includes this header).
 struct TempDirs : testing::Environment {

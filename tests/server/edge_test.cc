@@ -23,7 +23,6 @@
 namespace ming::servertest {
 namespace {
 
-const InferModel& EdgeModel() { return TinyInferModel(); }
 
 // `ming serve ARGS` that is expected to fail at start: its exit code and stderr.
 std::pair<int, std::string> ServeFails(const std::string& args) {
@@ -33,17 +32,17 @@ std::pair<int, std::string> ServeFails(const std::string& args) {
 
 // Bad start-up options and an occupied port end in a clear error, not a half-started server.
 TEST(Edge, StartErrorsAreClear) {
-  auto [rc, err] = ServeFails(EdgeModel().path + " --host localhost");
+  auto [rc, err] = ServeFails(TinyInferModel().path + " --host localhost");
   EXPECT_EQ(rc, 2) << err;
   EXPECT_NE(err.find("--host 'localhost' is not an IPv4 address"), std::string::npos) << err;
-  Server first(EdgeModel().path);
+  Server first(TinyInferModel().path);
   ASSERT_GT(first.port(), 0);
-  std::tie(rc, err) = ServeFails(EdgeModel().path + " --port " + std::to_string(first.port()));
+  std::tie(rc, err) = ServeFails(TinyInferModel().path + " --port " + std::to_string(first.port()));
   EXPECT_EQ(rc, 1) << err;
   EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << err;
   EXPECT_NE(err.find("in use"), std::string::npos) << err;
   EXPECT_EQ(Http(first.port(), "GET", "/v2/health/live").status, 200) << "the first server must be unharmed";
-  std::tie(rc, err) = ServeFails(EdgeModel().dir + "/missing.ming");
+  std::tie(rc, err) = ServeFails(TinyInferModel().dir + "/missing.ming");
   EXPECT_NE(rc, 0);
   EXPECT_NE(err.find("missing.ming"), std::string::npos) << err;
 }
@@ -51,11 +50,11 @@ TEST(Edge, StartErrorsAreClear) {
 // A model file that cannot be served (a name that is not a valid model name, a truncated
 // file) and a repository that is not a directory: exit 2, naming the path and the reason.
 TEST(Edge, ModelsThatCannotBeServed) {
-  const std::string dir = EdgeModel().dir + "/unservable";
+  const std::string dir = TinyInferModel().dir + "/unservable";
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(EdgeModel().path, dir + "/bad name.ming",
+  std::filesystem::copy_file(TinyInferModel().path, dir + "/bad name.ming",
                              std::filesystem::copy_options::overwrite_existing);
-  std::ifstream in(EdgeModel().path, std::ios::binary);
+  std::ifstream in(TinyInferModel().path, std::ios::binary);
   std::string head(200, '\0');
   in.read(head.data(), 200);
   std::ofstream(dir + "/cut.ming", std::ios::binary) << head;
@@ -72,9 +71,9 @@ TEST(Edge, ModelsThatCannotBeServed) {
 
 // --access-log writes one line per request: method, path, status, duration.
 TEST(Edge, AccessLogLines) {
-  Server s(EdgeModel().path + " --access-log");
+  Server s(TinyInferModel().path + " --access-log");
   ASSERT_GT(s.port(), 0);
-  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", EdgeModel().body).status, 200);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", TinyInferModel().body).status, 200);
   EXPECT_EQ(Http(s.port(), "GET", "/v2/models/nope").status, 404);
   EXPECT_EQ(s.Terminate(), 0);
   const std::string log = s.stderr_text();
@@ -106,7 +105,7 @@ TEST(Edge, RunningOutOfFileDescriptorsIsSurvived) {
   // stalls the thread. The plain build runs this test.
   GTEST_SKIP() << "not meaningful in a sanitizer build";
 #endif
-  Server s(EdgeModel().path + " --threads 1");
+  Server s(TinyInferModel().path + " --threads 1");
   ASSERT_GT(s.port(), 0);
   int open_now = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(s.pid()) + "/fd")) {
@@ -142,8 +141,8 @@ class Flood {
   explicit Flood(int port) {
     for (int i = 0; i < 64; ++i) fds_.push_back(Connect(port));
     const std::string req = "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                            std::to_string(EdgeModel().heavy.size()) + "\r\n\r\n" +
-                            EdgeModel().heavy;
+                            std::to_string(TinyInferModel().heavy.size()) + "\r\n\r\n" +
+                            TinyInferModel().heavy;
     for (int fd : fds_) {
       threads_.emplace_back([this, fd, req] {
         char buf[65536];
@@ -172,7 +171,7 @@ class Flood {
 bool WaitRefused(int port) {
   const std::string req =
       "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
-      std::to_string(EdgeModel().body.size()) + "\r\n\r\n" + EdgeModel().body;
+      std::to_string(TinyInferModel().body.size()) + "\r\n\r\n" + TinyInferModel().body;
   for (int i = 0; i < 1000; ++i) {
     if (Code(Raw(port, req)) == 503) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -184,7 +183,7 @@ bool WaitRefused(int port) {
 // bytes: a silent connection and one that sent only "GE" are refused (503, then closed);
 // one whose "GE" becomes "GET " within the wait is let in and served.
 TEST(Edge, FreshConnectionsWhileOverloaded) {
-  Server s(EdgeModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
+  Server s(TinyInferModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   Flood flood(s.port());
   ASSERT_TRUE(WaitRefused(s.port()));

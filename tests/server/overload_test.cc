@@ -24,7 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const InferModel& OverloadModel() { return TinyInferModel(); }
 
 std::string Request(const std::string& body) {
   return "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
@@ -152,18 +151,18 @@ int64_t Refused(int port) {
 // flood itself is served in full: refusing at accept costs the established clients nothing.
 // /metrics counts exactly the refusals; once the load is gone fresh clients are served.
 TEST(Overload, LaggingLoopRefusesFreshConnectionsAndKeepsServing) {
-  Server s(OverloadModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
+  Server s(TinyInferModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   Tally flood;
   std::atomic<bool> done{false};
   std::thread load([&] {
-    flood = Flood(s.port(), 64, 40, KeepAlive(OverloadModel().heavy));
+    flood = Flood(s.port(), 64, 40, KeepAlive(TinyInferModel().heavy));
     done = true;
   });
   int refused = 0, retry_after = 0, closed = 0, served = 0, health = 0, health_ok = 0;
   bool gauge_seen = false;
   while (!done) {
-    const std::string r = Raw(s.port(), Request(OverloadModel().body));
+    const std::string r = Raw(s.port(), Request(TinyInferModel().body));
     const int code = Code(r);
     served += code == 200;
     if (code == 503) {
@@ -192,7 +191,7 @@ TEST(Overload, LaggingLoopRefusesFreshConnectionsAndKeepsServing) {
   EXPECT_EQ(Refused(s.port()), refused);
   int code = 0;
   for (int i = 0; i < 200 && code != 200; ++i) {
-    code = Code(Raw(s.port(), Request(OverloadModel().body)));
+    code = Code(Raw(s.port(), Request(TinyInferModel().body)));
     if (code != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(code, 200) << "still refusing after the load";
@@ -202,17 +201,17 @@ TEST(Overload, LaggingLoopRefusesFreshConnectionsAndKeepsServing) {
 // Light load: clients that open a connection per request, 5 ms apart, and keep-alive clients
 // that pause 5 ms (5x the target) are never refused: the loop keeps up, whatever the gaps.
 TEST(Overload, LightLoadIsNeverRefused) {
-  Server s(OverloadModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
+  Server s(TinyInferModel().path + " --threads 1 --overload-lag-ms 1 --overload-interval-ms 20");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   std::vector<int> fds;
   for (int i = 0; i < 8; ++i) fds.push_back(Connect(s.port()));
   Tally t;
   for (int round = 0; round < 40; ++round) {
     for (int fd : fds) {
-      SendAll(fd, KeepAlive(OverloadModel().body));
+      SendAll(fd, KeepAlive(TinyInferModel().body));
       Count(t, ReadOne(fd));
     }
-    Count(t, Raw(s.port(), Request(OverloadModel().body)));
+    Count(t, Raw(s.port(), Request(TinyInferModel().body)));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (int fd : fds) ::close(fd);
@@ -229,7 +228,7 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
   // Overload control off: under a sanitizer a 504-request burst keeps the loop lagging long
   // enough to refuse part of it, and this test is about the in-flight cap.
   Server s(
-      OverloadModel().path +
+      TinyInferModel().path +
       " --threads 1 --max-in-flight 8 --max-connections 1024 --request-timeout-s 60 --timeout-s 60 "
       "--overload-lag-ms 0");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
@@ -241,12 +240,12 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
   // The holders' headers are read in order; once a probe is refused, all 8 are in flight.
   int probe = 0;
   for (int i = 0; i < 400 && probe != 503; ++i) {
-    probe = Code(Raw(s.port(), Request(OverloadModel().body)));
+    probe = Code(Raw(s.port(), Request(TinyInferModel().body)));
     if (probe != 503) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(probe, 503) << "the in-flight cap never refused a request";
   int refused = 0, retry_after = 0;
-  for (const std::string& r : Burst(s.port(), 504, Request(OverloadModel().body))) {
+  for (const std::string& r : Burst(s.port(), 504, Request(TinyInferModel().body))) {
     refused += Code(r) == 503;
     retry_after += r.find("\r\nRetry-After: 1\r\n") != std::string::npos;
   }
@@ -256,12 +255,12 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
   // Recovery: the closed holders free their slots.
   int code = 0;
   for (int i = 0; i < 400 && code != 200; ++i) {
-    code = Code(Raw(s.port(), Request(OverloadModel().body)));
+    code = Code(Raw(s.port(), Request(TinyInferModel().body)));
     if (code != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(code, 200);
   int served = 0;
-  for (const std::string& r : Burst(s.port(), 504, Request(OverloadModel().body)))
+  for (const std::string& r : Burst(s.port(), 504, Request(TinyInferModel().body)))
     served += Code(r) == 200;
   EXPECT_EQ(served, 504);
   const HttpResult m = Http(s.port(), "GET", "/metrics");
@@ -272,18 +271,18 @@ TEST(Overload, InFlightCapAnswers503ThenRecovers) {
 // With batching, waiting requests are in flight too: 512 requests at once against a cap of
 // 16 and a 300 ms batch window get 200 or 503, each an answer, some of both.
 TEST(Overload, BatchedBurstGets200Or503) {
-  Server s(OverloadModel().path +
+  Server s(TinyInferModel().path +
            " --threads 2 --max-in-flight 16 --max-delay-us 300000 --max-batch 64");
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   int ok = 0, refused = 0, other = 0;
-  for (const std::string& r : Burst(s.port(), 512, Request(OverloadModel().body))) {
+  for (const std::string& r : Burst(s.port(), 512, Request(TinyInferModel().body))) {
     const int c = Code(r);
     (c == 200 ? ok : c == 503 ? refused : other)++;
   }
   EXPECT_EQ(other, 0);
   EXPECT_GT(ok, 0);
   EXPECT_GT(refused, 0);
-  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", OverloadModel().body).status, 200);
+  EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", TinyInferModel().body).status, 200);
   EXPECT_EQ(s.Terminate(), 0);
 }
 

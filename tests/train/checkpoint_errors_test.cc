@@ -1,6 +1,7 @@
 // Checkpoints that must be refused on resume: another kind of file, missing sections, a
 // training state whose parts disagree, float sections sized for another network; and the
 // caller's metadata read back (or refused) by ReadCheckpointMeta.
+#include "tests/test_files.h"
 #include "train/checkpoint.h"
 
 #include <gtest/gtest.h>
@@ -55,14 +56,11 @@ TrainState TwoEpochs(const NetLayout& layout) {
   return st;
 }
 
-std::string CheckpointTempPath(const std::string& name) {
-  return testing::TempDir() + "/ming_ckpt_err_" + std::to_string(::getpid()) + "_" + name;
-}
-
 class CheckpointErrors : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = CheckpointTempPath(testing::UnitTest::GetInstance()->current_test_info()->name());
+    path_ = testutil::TempFilePath("ming_ckpt_err",
+                                   testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(WriteCheckpoint(path_, opts_, TwoEpochs(layout_)).ok());
     auto bytes = ReadFile(path_);
     ASSERT_TRUE(bytes.ok());

@@ -1,4 +1,5 @@
 // The training loop: learning, restore-best, determinism, exact resume, divergence.
+#include "tests/test_files.h"
 #include "train/trainer.h"
 
 #include <gtest/gtest.h>
@@ -52,10 +53,6 @@ TrainOptions Options(int threads) {
   o.threads = threads;
   o.seed = 11;
   return o;
-}
-
-std::string TrainerTempPath(const std::string& name) {
-  return testing::TempDir() + "/ming_trainer_" + std::to_string(::getpid()) + "_" + name;
 }
 
 TEST(Trainer, LearnsALinearRule) {
@@ -115,7 +112,7 @@ TEST(Trainer, ResumeAfterACrashEqualsAnUninterruptedRun) {
   TrainOptions o = Options(2);
   o.net.norm = Norm::kBatch;
   o.schedule.kind = ScheduleKind::kCosine;
-  o.checkpoint_path = TrainerTempPath("resume.ckpt");
+  o.checkpoint_path = testutil::TempFilePath("ming_trainer", "resume.ckpt");
   std::remove(o.checkpoint_path.c_str());
   auto full = Train(train, val, o, false, {});
   ASSERT_TRUE(full.ok());
@@ -138,7 +135,7 @@ TEST(Trainer, ResumeRefusesOtherSettings) {
   Dataset train = MakeData(200, 9), val = MakeData(50, 10);
   TrainOptions o = Options(1);
   o.epochs = 2;
-  o.checkpoint_path = TrainerTempPath("other.ckpt");
+  o.checkpoint_path = testutil::TempFilePath("ming_trainer", "other.ckpt");
   ASSERT_TRUE(Train(train, val, o, false, {}).ok());
   o.optim.lr = 5e-3f;
   auto r = Train(train, val, o, true, {});
@@ -152,7 +149,7 @@ TEST(Trainer, ResumeRefusesImpossibleStatesAndOtherData) {
   Dataset train = MakeData(200, 9), val = MakeData(50, 10);
   TrainOptions o = Options(1);
   o.epochs = 2;
-  o.checkpoint_path = TrainerTempPath("state.ckpt");
+  o.checkpoint_path = testutil::TempFilePath("ming_trainer", "state.ckpt");
   ASSERT_TRUE(Train(train, val, o, false, {}).ok());
   auto bytes = ReadFile(o.checkpoint_path);
   ASSERT_TRUE(bytes.ok());
@@ -202,7 +199,7 @@ TEST(Trainer, DivergenceKeepsTheLastGoodCheckpoint) {
   Dataset train = MakeData(500, 13), val = MakeData(100, 14);
   TrainOptions o = Options(1);
   o.epochs = 3;
-  o.checkpoint_path = TrainerTempPath("good.ckpt");
+  o.checkpoint_path = testutil::TempFilePath("ming_trainer", "good.ckpt");
   ASSERT_TRUE(Train(train, val, o, false, {}).ok());
   // Poison the data so that the loss becomes NaN, then resume with more epochs.
   Dataset bad = train;
