@@ -5,6 +5,7 @@
 #include "server/conn_watchdog.h"
 
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -82,6 +83,10 @@ Status Acceptor::Start() {
 }
 
 void Acceptor::Stop() {
+  {
+    std::lock_guard<std::mutex> g(adopt_mu_);
+    closed_ = true;  // Adopt closes what it gets from here on
+  }
   if (thread_.joinable()) {
     stop_.store(true);
     const uint64_t one = 1;
@@ -96,6 +101,8 @@ void Acceptor::Stop() {
   }
   for (const auto& [fd, deadline] : lingering_) ::close(fd);
   for (const auto& [fd, h] : held_) ::close(fd);
+  for (int fd : adopted_) ::close(fd);
+  adopted_.clear();
   lingering_.clear();
   linger_order_.clear();
   held_.clear();
@@ -114,6 +121,7 @@ void Acceptor::Loop() {
     for (int i = 0; i < n; ++i) {
       const uint64_t kind = events[i].data.u64 >> 32, value = events[i].data.u64 & 0xffffffffu;
       if (kind == kListen) AcceptAll(now);
+      if (kind == kWake) TakeAdopted(now);
       if (kind == kPing) OnPong(workers_[value], now);
       if (kind == kLinger) OnLingerReadable(static_cast<int>(value));
       if (kind == kHeld) OnHeldReadable(static_cast<int>(value), now);
@@ -268,14 +276,50 @@ void Acceptor::Linger(int fd, int64_t now) {
   linger_order_.emplace_back(now + kLingerUs, fd);
 }
 
+void Acceptor::Adopt(int fd) {
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);  // the caller closes fd itself
+  if (own < 0) return;
+  ::shutdown(own, SHUT_WR);
+  {
+    std::lock_guard<std::mutex> g(adopt_mu_);
+    if (!closed_) {
+      adopted_.push_back(own);
+      const uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = ::write(wake_, &one, sizeof one);
+      return;
+    }
+  }
+  ::close(own);
+}
+
+void Acceptor::TakeAdopted(int64_t now) {
+  uint64_t count;
+  [[maybe_unused]] ssize_t n = ::read(wake_, &count, sizeof count);
+  std::vector<int> fds;
+  {
+    std::lock_guard<std::mutex> g(adopt_mu_);
+    fds.swap(adopted_);
+  }
+  for (int fd : fds) Linger(fd, now);
+}
+
+// An adopted socket's file stays open while its event thread has yet to close its own
+// descriptor, and epoll watches the file, not the number: so a lingering socket leaves the
+// epoll set before its descriptor closes, and an event for a number no longer lingering
+// (reused since by a connection that belongs to an event thread) is ignored.
+void Acceptor::EndLinger(int fd) {
+  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+}
+
 void Acceptor::OnLingerReadable(int fd) {
-  char buf[4096];
+  if (!lingering_.count(fd)) return;
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+  while ((n = ::recv(fd, drain_.data(), drain_.size(), MSG_DONTWAIT)) > 0) {
   }
   if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
     lingering_.erase(fd);  // its queue entry is skipped when it comes due
-    ::close(fd);
+    EndLinger(fd);
   }
 }
 
@@ -287,7 +331,7 @@ void Acceptor::ExpireLingers(int64_t now) {
     auto it = lingering_.find(fd);
     if (it != lingering_.end() && it->second == deadline) {
       lingering_.erase(it);
-      ::close(fd);
+      EndLinger(fd);
     }
   }
 }

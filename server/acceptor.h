@@ -3,21 +3,24 @@
 // when every thread is overloaded or --max-connections are open, answers it at once with a
 // canned 503 + Retry-After + Connection: close, so a refused client never waits behind a
 // busy event loop. A connection whose first request is a GET (health, metadata, metrics)
-// is let in even then (it waits up to 5 ms for its first bytes to tell). The same thread measures each event loop's lag with a ping on an
-// internal socketpair connection (at most one ping in flight per thread; one about every
-// ms while the thread serves requests, every 50 ms when idle) and feeds that thread's
-// OverloadDetector (overload.h). A refused socket's read side is drained for up to a second
-// after the 503, so that closing it does not reset the connection under the client.
-// Thread-safety: Start/Stop from the controlling thread; a Worker's atomics are shared with
-// its event thread, the rest belongs to the acceptor thread.
+// is let in even then (it waits up to 5 ms for its first bytes to tell). The same thread
+// measures each event loop's lag with a ping on an internal socketpair connection (at most
+// one ping in flight per thread; one about every ms while the thread serves requests,
+// every 50 ms when idle) and feeds that thread's OverloadDetector (overload.h). A refused socket's read side is drained for up to a second
+// after the 503, so that closing it does not reset the connection under the client; so is
+// every socket an event thread closes while its client may still be sending (Adopt).
+// Thread-safety: Start/Stop from the controlling thread; Adopt from any thread; a Worker's
+// atomics are shared with its event thread, the rest belongs to the acceptor thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <deque>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <string>
@@ -68,6 +71,14 @@ class Acceptor {
   // Stops accepting: joins the thread, closes the listening socket and every socket it
   // still holds. Idempotent.
   void Stop();
+  // Takes over a socket its event thread is about to close while the client may still be
+  // sending (pipelined requests behind one that ends the connection, a body behind an early
+  // 413): a duplicate of fd is half-closed at once, so the replies already queued go out
+  // followed by the end of the stream, and read out for up to a second before it is
+  // closed. A plain close with unread bytes would reset the connection and could destroy
+  // those replies before the client reads them (RFC 9112 section 9.6). After Stop, or with
+  // too many sockets lingering, the duplicate is just closed.
+  void Adopt(int fd);
 
  private:
   void Loop();
@@ -81,7 +92,9 @@ class Acceptor {
   void Ping(Worker* w, int64_t now);
   void OnPong(Worker* w, int64_t now);
   void Linger(int fd, int64_t now);
+  void TakeAdopted(int64_t now);
   void OnLingerReadable(int fd);
+  void EndLinger(int fd);
   void ExpireLingers(int64_t now);
   int TimeoutMs(int64_t now) const;
 
@@ -97,6 +110,10 @@ class Acceptor {
   // and fd -> its deadline for those still open.
   std::deque<std::pair<int64_t, int>> linger_order_;
   std::unordered_map<int, int64_t> lingering_;
+  // Sockets handed over by Adopt, not yet lingering; closed_ once Stop has begun.
+  std::mutex adopt_mu_;
+  std::vector<int> adopted_;
+  bool closed_ = false;
   // Connections waiting for their first bytes while every thread is overloaded, likewise.
   struct Held {
     int64_t deadline;
@@ -106,6 +123,7 @@ class Acceptor {
   std::deque<std::pair<int64_t, int>> held_order_;
   std::unordered_map<int, Held> held_;
   std::string overloaded_reply_, full_reply_;
+  std::array<char, 65536> drain_{};  // what lingering sockets read, dropped
 };
 
 }  // namespace ming::server

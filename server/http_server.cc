@@ -374,11 +374,39 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   return 1;
 }
 
+// libmicrohttpd closes a connection's socket right after this notification. If the client
+// has not closed its side, it may still be sending (pipelined requests behind the one that
+// ended the connection, a body behind an early 413), and a close with unread bytes would
+// reset the connection under replies the client has not read yet: the accept thread takes
+// the socket over and lets it end cleanly (Acceptor::Adopt).
+void HttpServer::HandOff(void* connection) {
+  auto* conn = static_cast<MHD_Connection*>(connection);
+  const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!fd || !peer || !peer->client_addr) return;
+  // libmicrohttpd (0.9.75) notifies before it closes its descriptor; should that ever change,
+  // the number could already name another client's socket: only the same peer is taken.
+  sockaddr_in got{};
+  socklen_t len = sizeof got;
+  const auto* want = reinterpret_cast<const sockaddr_in*>(peer->client_addr);
+  if (::getpeername(fd->connect_fd, reinterpret_cast<sockaddr*>(&got), &len) != 0 || got.sin_family != AF_INET ||
+      want->sin_family != AF_INET || got.sin_port != want->sin_port || got.sin_addr.s_addr != want->sin_addr.s_addr) {
+    return;
+  }
+  char byte;
+  const ssize_t n = ::recv(fd->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  // 0: the client closed its side and all it sent was read; an error other than "nothing
+  // yet": the connection is gone. Either way nothing more can arrive.
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return;
+  acceptor_->Adopt(fd->connect_fd);
+}
+
 void HttpServer::OnConnection(void* connection, void** socket_context, bool opened) {
   auto* conn = static_cast<MHD_Connection*>(connection);
   auto* ctx = static_cast<ConnCtx*>(*socket_context);
   if (!opened) {
     if (ctx) {
+      if (!ctx->ping && acceptor_) HandOff(conn);
       if (ctx->entry) watchdog_->Close(ctx->entry);
       if (ctx->counted) ctx->worker->conns.fetch_sub(1, std::memory_order_relaxed);
       if (ctx->ping) ctx->worker->ping_peer = -1;  // its fd number may be reused

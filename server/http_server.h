@@ -114,6 +114,7 @@ class HttpServer {
   int Begin(void* connection, Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
   int TooLarge(void* connection);
+  void HandOff(void* connection);
   void StopDaemons();
   HttpOptions opts_;
   Handler* handler_;
