@@ -175,7 +175,8 @@ Status HttpServer::Start() {
                                  &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this,
                                  MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_CONNECTION_LIMIT,
                                  opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
-                                 MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+                                 MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                 static_cast<size_t>(16384), MHD_OPTION_END);
     workers.push_back(w.get());
     workers_.push_back(std::move(w));
     if (!workers.back()->daemon || !pong_) {

@@ -27,11 +27,12 @@ namespace {
 bool IsFloat(DataType t) { return t == DataType::kFp32 || t == DataType::kFp64; }
 
 Status CheckInput(const Model& m, const InputTensor& in, int field, int64_t* rows) {
-  const std::string where = "input '" + std::string(in.name) + "'";
-  if (in.dtype == DataType::kCount) return Status::InvalidInput(where + ": unknown datatype");
+  // Built only for an error: this runs for every input of every request.
+  const auto where = [&in] { return "input '" + std::string(in.name) + "'"; };
+  if (in.dtype == DataType::kCount) return Status::InvalidInput(where() + ": unknown datatype");
   const FieldType ft = m.impl().data.pre.fields()[static_cast<size_t>(field)].type;
   if (ft == FieldType::kCategorical && IsFloat(in.dtype)) {
-    return Status::InvalidInput(where + ": categorical field needs BYTES (or an integer type), got " +
+    return Status::InvalidInput(where() + ": categorical field needs BYTES (or an integer type), got " +
                                 DataTypeName(in.dtype));
   }
   const auto& s = in.shape;
@@ -41,17 +42,17 @@ Status CheckInput(const Model& m, const InputTensor& in, int field, int64_t* row
       if (!got.empty()) got += ',';
       got += std::to_string(d);
     }
-    return Status::InvalidInput(where + ": shape must be [batch] or [batch, 1], got [" + got + "]");
+    return Status::InvalidInput(where() + ": shape must be [batch] or [batch, 1], got [" + got + "]");
   }
   if (static_cast<int64_t>(in.cells.size()) != s[0]) {
-    return Status::InvalidInput(where + ": shape says " + std::to_string(s[0]) + " elements, data has " +
+    return Status::InvalidInput(where() + ": shape says " + std::to_string(s[0]) + " elements, data has " +
                                 std::to_string(in.cells.size()));
   }
   if (in.has_nonfinite) {
-    return Status::InvalidInput(where + ": NaN or infinity is not allowed (send null or \"\" for a missing value)");
+    return Status::InvalidInput(where() + ": NaN or infinity is not allowed (send null or \"\" for a missing value)");
   }
   if (*rows >= 0 && s[0] != *rows) {
-    return Status::InvalidInput(where + ": batch size " + std::to_string(s[0]) + " differs from the other inputs' " +
+    return Status::InvalidInput(where() + ": batch size " + std::to_string(s[0]) + " differs from the other inputs' " +
                                 std::to_string(*rows));
   }
   *rows = s[0];

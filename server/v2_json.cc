@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -15,14 +16,22 @@ namespace ming::server {
 namespace od = simdjson::ondemand;
 namespace {
 
-// Element kinds seen in a tensor's "data", checked against its datatype afterwards.
-enum Kind : uint8_t { kString, kNumber, kInteger, kBool, kNull };
+// Element kinds seen in a tensor's "data", checked against its datatype afterwards (the
+// datatype may come after the data).
+enum Kind : uint8_t { kString, kNumber, kInteger, kBool, kNull, kKinds };
 
 struct TensorDraft {
   InputTensor t;
-  std::vector<uint8_t> kinds;
+  // The index of the first element of each kind, -1 if none: enough to name the first
+  // element that does not match, without a kind per element.
+  std::array<int64_t, kKinds> first{-1, -1, -1, -1, -1};
   int64_t binary_size = -1;
   bool has_data = false;
+
+  void Add(std::string_view cell, Kind k) {
+    if (first[k] < 0) first[k] = static_cast<int64_t>(t.cells.size());
+    t.cells.push_back(cell);
+  }
 };
 
 Status Bad(const std::string& m) { return Status::InvalidInput(m); }
@@ -86,28 +95,24 @@ Status ParseData(od::value v, TensorDraft& d, int depth) {
     case od::json_type::string: {
       std::string_view s;
       if (auto e = v.get_string().get(s)) return JsonError(e, "data");
-      d.t.cells.push_back(s);
-      d.kinds.push_back(kString);
+      d.Add(s, kString);
       return Status::Ok();
     }
     case od::json_type::number: {
       std::string_view tok = TrimToken(v.raw_json_token());
       double x;
       if (auto e = v.get_double().get(x)) return JsonError(e, "data");
-      d.t.cells.push_back(tok);
-      d.kinds.push_back(tok.find_first_of(".eE") == std::string_view::npos ? kInteger : kNumber);
+      d.Add(tok, tok.find_first_of(".eE") == std::string_view::npos ? kInteger : kNumber);
       return Status::Ok();
     }
     case od::json_type::boolean: {
       bool b;
       if (auto e = v.get_bool().get(b)) return JsonError(e, "data");
-      d.t.cells.push_back(b ? "1" : "0");
-      d.kinds.push_back(kBool);
+      d.Add(b ? "1" : "0", kBool);
       return Status::Ok();
     }
     case od::json_type::null:
-      d.t.cells.push_back("");
-      d.kinds.push_back(kNull);
+      d.Add("", kNull);
       return Status::Ok();
     default:
       return Bad("input '" + std::string(d.t.name) + "': data elements must be strings, numbers, booleans or null");
@@ -153,16 +158,15 @@ Status CheckKinds(const TensorDraft& d) {
   const DataType t = d.t.dtype;
   const bool bytes = t == DataType::kBytes, boolean = t == DataType::kBool;
   const bool integer = t != DataType::kFp32 && t != DataType::kFp64 && !bytes && !boolean;
-  for (size_t i = 0; i < d.kinds.size(); ++i) {
-    const uint8_t k = d.kinds[i];
+  int64_t bad = -1;  // the first element whose kind the datatype does not take
+  for (int k = 0; k < kKinds; ++k) {
     const bool ok = k == kNull || (bytes && k == kString) || (boolean && k == kBool) ||
                     (integer && k == kInteger) || (!bytes && !boolean && !integer && k != kString && k != kBool);
-    if (!ok) {
-      return Bad("input '" + std::string(d.t.name) + "': element " + std::to_string(i) + " ('" +
-                 std::string(d.t.cells[i]) + "') does not match datatype " + DataTypeName(t));
-    }
+    if (!ok && d.first[k] >= 0 && (bad < 0 || d.first[k] < bad)) bad = d.first[k];
   }
-  return Status::Ok();
+  if (bad < 0) return Status::Ok();
+  return Bad("input '" + std::string(d.t.name) + "': element " + std::to_string(bad) + " ('" +
+             std::string(d.t.cells[static_cast<size_t>(bad)]) + "') does not match datatype " + DataTypeName(t));
 }
 
 Status ParseInput(od::value v, TensorDraft& d) {
@@ -342,10 +346,12 @@ Status ParseInferRequest(std::string_view body, size_t capacity, size_t json_len
   od::object o;
   if (auto e = doc.get_object().get(o)) return JsonError(e, "request");
   std::vector<TensorDraft> drafts;
+  drafts.reserve(16);  // a typical request's inputs without regrowing
   MING_RETURN_IF_ERROR(ParseTopLevel(o, drafts, req));
   const char* rest;
   if (doc.current_location().get(rest) == simdjson::SUCCESS) return Bad("malformed JSON in request: trailing content");
   size_t pos = json_len;
+  req->inputs.reserve(req->inputs.size() + drafts.size());
   for (TensorDraft& d : drafts) {
     if (d.binary_size >= 0) {
       if (body.size() - pos < static_cast<size_t>(d.binary_size)) {

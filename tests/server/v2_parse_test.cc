@@ -157,6 +157,14 @@ TEST(V2Parse, DatatypesAgainstElementKinds) {
   for (const char* t : {"INT8", "INT16", "UINT16", "UINT32", "UINT64", "FP32", "BYTES", "BOOL"}) {
     EXPECT_EQ(ParseError(One(t, "\"data\":[null]")), "ok") << t;
   }
+  // With several kinds out of place, the error names the first such element, whatever
+  // its kind, also when the datatype comes after the data.
+  EXPECT_EQ(ParseError(One("INT32", "\"data\":[1,null,\"a\",2.5,true]", "[5]")),
+            "input 'x': element 2 ('a') does not match datatype INT32");
+  EXPECT_EQ(ParseError(One("INT32", "\"data\":[1,2.5,\"a\",true]", "[4]")),
+            "input 'x': element 1 ('2.5') does not match datatype INT32");
+  EXPECT_EQ(ParseError("{\"inputs\":[{\"name\":\"x\",\"shape\":[3],\"data\":[\"a\",true,1],\"datatype\":\"BYTES\"}]}"),
+            "input 'x': element 1 ('1') does not match datatype BYTES");
 }
 
 // A request whose only input is binary: JSON header, then `raw`.
