@@ -104,7 +104,7 @@ for name in "${targets[@]}"; do
     "$build/fuzz/${name}_fuzz" -merge=1 -max_len="$(max_len "$name")" -timeout=10 \
       -rss_limit_mb=2048 "$dir/merged" "fuzz/corpus/$name" "$dir/corpus" >"$dir/merge.log" 2>&1
     rm -rf "fuzz/corpus/$name" && cp -r "$dir/merged" "fuzz/corpus/$name"
-    echo "  minimised corpus: $(find "fuzz/corpus/$name" -type f | wc -l) files, $(du -sh "fuzz/corpus/$name" | cut -f1)"
+    echo "  minimised corpus: $(find "fuzz/corpus/$name" -type f | wc -l) files, $(du -sh --apparent-size "fuzz/corpus/$name" | cut -f1)"
   fi
 done
 echo "fuzz: ${#targets[@]} targets x ${seconds}s in $((SECONDS - start))s"
