@@ -21,7 +21,10 @@ namespace {
 
 constexpr uint64_t kListen = 1, kWake = 2, kPing = 3, kLinger = 4, kHeld = 5;
 constexpr int64_t kActivePingUs = 1000, kIdlePingUs = 50000;
-constexpr int64_t kLingerUs = 1000000, kHoldUs = 5000;
+// A lingering socket closes when its client does, after a second without data, or after
+// five seconds in all (nginx's lingering_timeout and lingering_time, shorter).
+constexpr int64_t kLingerIdleUs = 1000000, kLingerMaxUs = 5000000, kHoldUs = 5000;
+constexpr int kLingerReadsPerEvent = 16;  // then back to the loop (level-triggered)
 constexpr size_t kMaxLingering = 4096;
 constexpr int kAcceptBatch = 64;
 constexpr char kPingRequest[] = "GET /ping HTTP/1.1\r\nHost: ming\r\n\r\n";
@@ -99,7 +102,7 @@ void Acceptor::Stop() {
     if (w->ping_fd >= 0) ::close(w->ping_fd);
     w->ping_fd = -1;
   }
-  for (const auto& [fd, deadline] : lingering_) ::close(fd);
+  for (const auto& [fd, l] : lingering_) ::close(fd);
   for (const auto& [fd, h] : held_) ::close(fd);
   for (int fd : adopted_) ::close(fd);
   adopted_.clear();
@@ -123,7 +126,7 @@ void Acceptor::Loop() {
       if (kind == kListen) AcceptAll(now);
       if (kind == kWake) TakeAdopted(now);
       if (kind == kPing) OnPong(workers_[value], now);
-      if (kind == kLinger) OnLingerReadable(static_cast<int>(value));
+      if (kind == kLinger) OnLingerReadable(static_cast<int>(value), now);
       if (kind == kHeld) OnHeldReadable(static_cast<int>(value), now);
     }
     if (accept_paused_until_ != 0 && now >= accept_paused_until_) {
@@ -272,8 +275,8 @@ void Acceptor::Linger(int fd, int64_t now) {
     ::close(fd);
     return;
   }
-  lingering_[fd] = now + kLingerUs;
-  linger_order_.emplace_back(now + kLingerUs, fd);
+  lingering_[fd] = Lingering{now + kLingerIdleUs, now + kLingerMaxUs};
+  linger_order_.emplace_back(now + kLingerIdleUs, fd);
 }
 
 void Acceptor::Adopt(int fd) {
@@ -312,14 +315,23 @@ void Acceptor::EndLinger(int fd) {
   ::close(fd);
 }
 
-void Acceptor::OnLingerReadable(int fd) {
-  if (!lingering_.count(fd)) return;
-  ssize_t n;
-  while ((n = ::recv(fd, drain_.data(), drain_.size(), MSG_DONTWAIT)) > 0) {
-  }
-  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-    lingering_.erase(fd);  // its queue entry is skipped when it comes due
+void Acceptor::OnLingerReadable(int fd, int64_t now) {
+  auto it = lingering_.find(fd);
+  if (it == lingering_.end()) return;
+  ssize_t n = 0;
+  int reads = 0;
+  while (reads < kLingerReadsPerEvent && (n = ::recv(fd, drain_.data(), drain_.size(), MSG_DONTWAIT)) > 0) ++reads;
+  const bool open = n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  if (!open || now >= it->second.end) {
+    lingering_.erase(it);  // its queue entries are skipped when they come due
     EndLinger(fd);
+    return;
+  }
+  // Data came: the idle deadline moves (a new queue entry only when it moved by a tenth,
+  // so that a fast sender does not grow the queue by an entry per event).
+  if (reads > 0 && now + kLingerIdleUs - it->second.deadline >= kLingerIdleUs / 10) {
+    it->second.deadline = now + kLingerIdleUs;
+    linger_order_.emplace_back(it->second.deadline, fd);
   }
 }
 
@@ -329,7 +341,7 @@ void Acceptor::ExpireLingers(int64_t now) {
     const auto [deadline, fd] = q.front();
     q.pop_front();
     auto it = lingering_.find(fd);
-    if (it != lingering_.end() && it->second == deadline) {
+    if (it != lingering_.end() && it->second.deadline == deadline) {
       lingering_.erase(it);
       EndLinger(fd);
     }

@@ -6,8 +6,9 @@
 // is let in even then (it waits up to 5 ms for its first bytes to tell). The same thread
 // measures each event loop's lag with a ping on an internal socketpair connection (at most
 // one ping in flight per thread; one about every ms while the thread serves requests,
-// every 50 ms when idle) and feeds that thread's OverloadDetector (overload.h). A refused socket's read side is drained for up to a second
-// after the 503, so that closing it does not reset the connection under the client; so is
+// every 50 ms when idle) and feeds that thread's OverloadDetector (overload.h). A refused
+// socket's read side is drained after the 503 (until a second passes without data, five
+// at most), so that closing it does not reset the connection under the client; so is
 // every socket an event thread closes while its client may still be sending (Adopt).
 // Thread-safety: Start/Stop from the controlling thread; Adopt from any thread; a Worker's
 // atomics are shared with its event thread, the rest belongs to the acceptor thread.
@@ -74,8 +75,8 @@ class Acceptor {
   // Takes over a socket its event thread is about to close while the client may still be
   // sending (pipelined requests behind one that ends the connection, a body behind an early
   // 413): a duplicate of fd is half-closed at once, so the replies already queued go out
-  // followed by the end of the stream, and read out for up to a second before it is
-  // closed. A plain close with unread bytes would reset the connection and could destroy
+  // followed by the end of the stream, and read out until the client closes, a second
+  // passes without data, or five seconds in all. A plain close with unread bytes would reset the connection and could destroy
   // those replies before the client reads them (RFC 9112 section 9.6). After Stop, or with
   // too many sockets lingering, the duplicate is just closed.
   void Adopt(int fd);
@@ -93,7 +94,7 @@ class Acceptor {
   void OnPong(Worker* w, int64_t now);
   void Linger(int fd, int64_t now);
   void TakeAdopted(int64_t now);
-  void OnLingerReadable(int fd);
+  void OnLingerReadable(int fd, int64_t now);
   void EndLinger(int fd);
   void ExpireLingers(int64_t now);
   int TimeoutMs(int64_t now) const;
@@ -106,10 +107,14 @@ class Acceptor {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   int64_t accept_paused_until_ = 0;  // after EMFILE/ENFILE: retry accepting then
-  // Refused sockets still open for their client's last bytes: (deadline, fd) oldest first,
-  // and fd -> its deadline for those still open.
+  // Refused or adopted sockets still open for their client's last bytes: (idle deadline,
+  // fd) oldest first (entries whose deadline has moved since are skipped), and fd -> its
+  // deadlines for those still open.
+  struct Lingering {
+    int64_t deadline, end;  // idle deadline; the end whatever comes
+  };
   std::deque<std::pair<int64_t, int>> linger_order_;
-  std::unordered_map<int, int64_t> lingering_;
+  std::unordered_map<int, Lingering> lingering_;
   // Sockets handed over by Adopt, not yet lingering; closed_ once Stop has begun.
   std::mutex adopt_mu_;
   std::vector<int> adopted_;
