@@ -76,9 +76,10 @@ class Acceptor {
   // sending (pipelined requests behind one that ends the connection, a body behind an early
   // 413): a duplicate of fd is half-closed at once, so the replies already queued go out
   // followed by the end of the stream, and read out until the client closes, a second
-  // passes without data, or five seconds in all. A plain close with unread bytes would reset the connection and could destroy
-  // those replies before the client reads them (RFC 9112 section 9.6). After Stop, or with
-  // too many sockets lingering, the duplicate is just closed.
+  // passes without data, or five seconds in all. A plain close with unread bytes would
+  // reset the connection and could destroy those replies before the client reads them
+  // (RFC 9112 section 9.6). After Stop, or with too many sockets lingering, the duplicate
+  // is just closed.
   void Adopt(int fd);
 
  private:
