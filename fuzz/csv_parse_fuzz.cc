@@ -3,10 +3,11 @@
 // parser followed by preprocessing. The first byte picks the delimiter (',', ';', tab,
 // '|'). Properties of an accepted table: the header is non-empty, unique and non-empty
 // names, every row has the header's width and a line number after the previous row's;
-// and the table written back as RFC 4180 text (every field quoted, quotes doubled) parses
-// to the same header and cells.
+// and the table written back by AppendCsvRecord (RFC 4180 quoting where a field needs it)
+// parses to the same header and cells.
 #include <cstdint>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,26 +15,13 @@
 
 namespace {
 
-void AppendQuoted(std::string& out, std::string_view field) {
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
+// The table written back with the shared writer (fields quoted only where they must be).
 std::string Write(const ming::CsvTable& t, char delimiter) {
   std::string out;
-  auto row = [&](const std::string* fields) {
-    for (size_t c = 0; c < t.cols(); ++c) {
-      if (c) out += delimiter;
-      AppendQuoted(out, fields[c]);
-    }
-    out += "\r\n";
-  };
-  row(t.header.data());
-  for (size_t r = 0; r < t.rows(); ++r) row(&t.cells[r * t.cols()]);
+  ming::AppendCsvRecord(out, t.header, delimiter);
+  for (size_t r = 0; r < t.rows(); ++r) {
+    ming::AppendCsvRecord(out, std::span(&t.cells[r * t.cols()], t.cols()), delimiter);
+  }
   return out;
 }
 

@@ -285,4 +285,32 @@ Result<CsvTable> ReadCsv(const std::string& path, const CsvOptions& opts) {
   return ParseCsv(*text, path, opts);
 }
 
+void AppendCsvField(std::string& out, std::string_view field, char delimiter) {
+  const char stops[] = {'"', '\n', '\r', delimiter};
+  const bool quote = field.find_first_of(std::string_view(stops, sizeof stops)) != std::string_view::npos ||
+                     field.substr(0, 3) == "\xEF\xBB\xBF";
+  if (!quote) {
+    out += field;
+    return;
+  }
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void AppendCsvRecord(std::string& out, std::span<const std::string> fields, char delimiter) {
+  if (fields.size() == 1 && fields[0].empty()) {
+    out += "\"\"\n";
+    return;
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += delimiter;
+    AppendCsvField(out, fields[i], delimiter);
+  }
+  out += '\n';
+}
+
 }  // namespace ming

@@ -1,4 +1,5 @@
-// CSV reading (RFC 4180): a header row, then data rows, all kept as strings.
+// CSV reading (RFC 4180): a header row, then data rows, all kept as strings; and writing
+// fields and records that the reader reads back unchanged.
 // Quoted fields may hold delimiters, doubled quotes and newlines; CRLF, LF and CR-only line
 // ends; a UTF-8 byte-order mark is skipped; blank lines at the end of the text are ignored.
 // Every data row must have as many fields as the header. Errors name the source, line and
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,5 +44,13 @@ Result<CsvTable> ReadCsv(const std::string& path, const CsvOptions& opts = {});
 // Parses `text`; `source` names it in error messages.
 Result<CsvTable> ParseCsv(std::string_view text, const std::string& source,
                           const CsvOptions& opts = {});
+
+// Appends `field` as one CSV field: as it is, or quoted (inner quotes doubled) when it
+// holds the delimiter, a quote or a line end, or starts with a UTF-8 byte-order mark (which
+// the reader skips at the start of a text).
+void AppendCsvField(std::string& out, std::string_view field, char delimiter = ',');
+// Appends one record, its fields joined by the delimiter, then "\n". A record of a single
+// empty field is written as "" (a blank last line would be dropped when read back).
+void AppendCsvRecord(std::string& out, std::span<const std::string> fields, char delimiter = ',');
 
 }  // namespace ming

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <sstream>
 #include <thread>
 
 #include "cli_util.h"
+#include "data/csv.h"
 
 namespace ming::e2e {
 namespace {
@@ -234,6 +236,34 @@ TEST(Cli, PredictWithABadRowWritesNothing) {
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("bad.csv:4: column 'temperature': 'warm' is not a number"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(d + "/out.csv"));
+}
+
+// Class names holding the delimiter, quotes and a line end are quoted in the CSV output
+// (header names included), so the output reads back as a table of the right shape.
+TEST(Cli, PredictCsvQuotesClassNames) {
+  const std::string d = TempDir("predict_quote");
+  std::string csv = "a,kind\n";
+  const char* kinds[] = {"\"high, very\"", "\"said \"\"mid\"\"\"", "\"low\nline\""};
+  for (int i = 0; i < 90; ++i) {
+    csv += std::to_string(i % 3) + ",";
+    csv += kinds[i % 3];
+    csv += "\n";
+  }
+  Write(d + "/q.csv", csv);
+  ASSERT_EQ(Ming("train q.csv --label kind --epochs 2 -q -o m.ming", d).rc, 0);
+  Result r = Ming("predict m.ming q.csv -o out.csv", d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto out = ParseCsv(Slurp(d + "/out.csv"), "out.csv");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const CsvTable& t = out.value();
+  std::vector<std::string> header = t.header;
+  std::sort(header.begin() + 1, header.end());
+  EXPECT_EQ(header, (std::vector<std::string>{"label", "p_high, very", "p_low\nline", "p_said \"mid\""}));
+  ASSERT_EQ(t.rows(), 90u);
+  for (size_t row = 0; row < t.rows(); ++row) {
+    const std::string& label = t.cell(row, 0);
+    EXPECT_TRUE(label == "high, very" || label == "said \"mid\"" || label == "low\nline") << label;
+  }
 }
 
 TEST(Cli, KillNineThenResumeEqualsAnUninterruptedRun) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "data/csv.h"
 #include "runtime/model_impl.h"
 #include "runtime/plan.h"
 #include "train/evaluate.h"
@@ -18,13 +19,6 @@ std::string Num(double v) {
   return buf;
 }
 
-std::string CsvQuote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string Render(const ModelData& m, const std::vector<float>& out, int64_t rows, bool jsonl) {
   const auto& classes = m.pre.label().classes;
   const int O = m.net.outputs;
@@ -36,7 +30,10 @@ std::string Render(const ModelData& m, const std::vector<float>& out, int64_t ro
       s += "value\n";
     } else {
       s += "label";
-      for (const auto& c : classes) s += ",p_" + CsvQuote(c);
+      for (const auto& c : classes) {
+        s += ',';
+        AppendCsvField(s, "p_" + c);
+      }
       s += "\n";
     }
   }
@@ -53,7 +50,7 @@ std::string Render(const ModelData& m, const std::vector<float>& out, int64_t ro
       for (size_t c = 0; c < classes.size(); ++c) p[classes[c]] = std::stod(Num(probs[c]));
       s += nlohmann::json({{"label", classes[static_cast<size_t>(cls)]}, {"probabilities", p}}).dump() + "\n";
     } else {
-      s += CsvQuote(classes[static_cast<size_t>(cls)]);
+      AppendCsvField(s, classes[static_cast<size_t>(cls)]);
       for (size_t c = 0; c < classes.size(); ++c) s += "," + Num(probs[c]);
       s += "\n";
     }
