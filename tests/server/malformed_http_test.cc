@@ -230,29 +230,6 @@ TEST_F(Malformed, PipelinedRequests) {
   EXPECT_NE(r.find("\"model_name\":\"inv\""), std::string::npos);
 }
 
-// The responses read from a connection until it ends (or 5 s of silence), and whether it
-// ended in a reset.
-struct Answers {
-  int count = 0;
-  bool reset = false;
-};
-
-Answers ReadAnswers(int fd) {
-  Answers a;
-  std::string in;
-  char buf[65536];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0) a.reset = errno == ECONNRESET;
-    if (n <= 0) break;
-    in.append(buf, static_cast<size_t>(n));
-  }
-  for (size_t at = 0; (at = in.find("HTTP/1.1 ", at)) != std::string::npos; at += 9) ++a.count;
-  return a;
-}
-
 // Forty pipelined requests, then a request line the server gives up on, then more bytes
 // that arrive a millisecond later, while the server is closing the connection: the forty
 // answers still all reach the client, then a clean end of stream, never a reset (the
@@ -270,10 +247,13 @@ TEST_F(Malformed, AnswersSurviveACloseWithBytesInFlight) {
     ASSERT_TRUE(SendAll(fd, std::string_view(wire).substr(0, wire.size() - 10)));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     SendAll(fd, std::string_view(wire).substr(wire.size() - 10));
-    const Answers a = ReadAnswers(fd);
+    bool reset = false;
+    const std::string r = ReadAll(fd, 5000, &reset);
     ::close(fd);
-    EXPECT_EQ(a.count, 40) << "round " << round;
-    EXPECT_FALSE(a.reset) << "round " << round;
+    int answers = 0;
+    for (size_t at = 0; (at = r.find("HTTP/1.1 ", at)) != std::string::npos; at += 9) ++answers;
+    EXPECT_EQ(answers, 40) << "round " << round;
+    EXPECT_FALSE(reset) << "round " << round;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -81,13 +82,15 @@ bool SendAll(int fd, std::string_view s) {
   return true;
 }
 
-std::string ReadAll(int fd, int wait_ms) {
+std::string ReadAll(int fd, int wait_ms, bool* reset) {
   std::string in;
   char buf[65536];
+  if (reset) *reset = false;
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, wait_ms) <= 0) break;
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && reset) *reset = errno == ECONNRESET;
     if (n <= 0) break;
     in.append(buf, static_cast<size_t>(n));
   }

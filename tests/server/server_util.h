@@ -24,8 +24,9 @@ HttpResult Http(int port, const std::string& method, const std::string& path,
 // Raw sockets, for requests the client above would not send.
 int Connect(int port);                          // a connected socket, or -1
 bool SendAll(int fd, std::string_view bytes);   // false when the peer closed
-// Reads until the peer closes or wait_ms pass without data.
-std::string ReadAll(int fd, int wait_ms = 5000);
+// Reads until the peer closes or wait_ms pass without data; *reset (when given) tells
+// whether the stream ended in a connection reset rather than a clean end of stream.
+std::string ReadAll(int fd, int wait_ms = 5000, bool* reset = nullptr);
 // Sends bytes on a fresh connection (send errors ignored: the server may close early) and
 // returns everything that came back.
 std::string Raw(int port, std::string_view bytes, int wait_ms = 5000);
