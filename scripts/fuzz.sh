@@ -11,7 +11,11 @@
 #                       (-merge=1 into a fresh directory) and replace the committed corpus
 #                       with the result: how corpora are refreshed
 # Environment: MING_FUZZ_BUILD (build directory, default build-fuzz), MING_FUZZ_JOBS
-# (targets at a time), MING_FUZZ_ARGS (extra libFuzzer flags).
+# (targets at a time), MING_FUZZ_ARGS (extra libFuzzer flags), MING_FUZZ_ASAN_OPTIONS
+# (appended to ASAN_OPTIONS). Long runs of the model targets use
+# MING_FUZZ_ARGS=-entropic=0 MING_FUZZ_ASAN_OPTIONS=malloc_context_size=5: their coverage
+# is saturated, and entropic scheduling's per-feature bookkeeping and 30-frame allocation
+# stacks took 40% of their CPU (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +53,7 @@ trap 'rm -rf "$work"' EXIT
 # the repository target is bound by directory operations.
 target_tmp=${TMPDIR:-/tmp}
 [[ -d /dev/shm && -w /dev/shm ]] && target_tmp=/dev/shm
-export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=0:detect_stack_use_after_return=1
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=0:detect_stack_use_after_return=1${MING_FUZZ_ASAN_OPTIONS:+:$MING_FUZZ_ASAN_OPTIONS}
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 
 run_one() {
