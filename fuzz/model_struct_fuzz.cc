@@ -65,10 +65,15 @@ void PutF32(std::string& s, float f) {
   std::memcpy(&u, &f, 4);
   PutU32(s, u);
 }
-// n floats, capped so that wild sizes cost little (the section is then short).
+// n floats, capped so that wild sizes cost little (the section is then short). Past the
+// input's end every pick is 0.0f (FuzzInput reads zeros), so those are appended at once.
 std::string Floats(FuzzInput& in, int64_t n) {
+  const int64_t count = std::clamp<int64_t>(n, 0, 4096);
   std::string s;
-  for (int64_t i = 0; i < std::min<int64_t>(n, 4096); ++i) PutF32(s, PickFloat(in));
+  s.reserve(static_cast<size_t>(4 * count));
+  int64_t i = 0;
+  for (; i < count && in.remaining() > 0; ++i) PutF32(s, PickFloat(in));
+  s.append(static_cast<size_t>(4 * (count - i)), '\0');
   return s;
 }
 
@@ -149,6 +154,10 @@ std::string Sparse(FuzzInput& in, int64_t IC, int64_t OC) {
   std::vector<uint16_t> idx;
   const bool raw = in.Byte() >= 240;
   for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o) {
+    if (in.remaining() == 0) {  // no more indices; every later pointer repeats the last
+      ptr.resize(ptr.size() + static_cast<size_t>(std::min<int64_t>(OC, 4096) - o), ptr.back());
+      break;
+    }
     uint32_t next = 0;
     for (int64_t i = 0; i < std::min<int64_t>(IC, 64); ++i) {
       if (in.Byte() < 128) continue;
@@ -171,7 +180,10 @@ std::string Int8(FuzzInput& in, int64_t IC, int64_t OC) {
   PutF32(s, in.Byte() < 200 ? 0.05f : PickFloat(in));
   PutU32(s, static_cast<uint32_t>(PickInt(in, 0, 255)));
   for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o) PutF32(s, in.Byte() < 200 ? 0.01f : PickFloat(in));
-  for (int64_t k = 0; k < std::min<int64_t>(Cells(IC, OC), 1 << 16); ++k) s.push_back(static_cast<char>(in.Byte()));
+  const size_t cells = static_cast<size_t>(std::min<int64_t>(Cells(IC, OC), 1 << 16));
+  size_t k = 0;
+  for (; k < cells && in.remaining() > 0; ++k) s.push_back(static_cast<char>(in.Byte()));
+  s.append(cells - k, '\0');  // past the input's end the reader gives zeros
   return s;
 }
 
