@@ -85,6 +85,7 @@ std::string Num(double v) {
   if (t.find_first_of(".e") == std::string::npos) t += ".0";  // a double, -0.0 included
   return t;
 }
+std::string Num(float v) { return Num(static_cast<double>(v)); }
 
 // The TRST text is written directly rather than through nlohmann::json, which took most of
 // this target's time; the bytes of the input are read in the same order as before, so the
@@ -103,16 +104,16 @@ std::string Build(FuzzInput& in, const ming::TrainOptions& o) {
   for (int64_t e = 0; e < std::min<int64_t>(PickInt(in, epoch, epoch), 64); ++e) {
     if (e) history += ',';
     history += "{\"epoch\":" + Num(PickInt(in, e + 1, e + 1));
-    history += ",\"train_loss\":" + Num(static_cast<double>(PickFloat(in)));
-    history += ",\"val_loss\":" + Num(static_cast<double>(PickFloat(in)));
+    history += ",\"train_loss\":" + Num(PickFloat(in));
+    history += ",\"val_loss\":" + Num(PickFloat(in));
     history += ",\"seconds\":0.1,\"rows_per_s\":80.0";
-    history += ",\"lr\":" + Num(static_cast<double>(PickFloat(in)));
+    history += ",\"lr\":" + Num(PickFloat(in));
     history += in.Bool() ? ",\"improved\":true}" : ",\"improved\":false}";
   }
   history += ']';
   const std::string step = Num(PickInt(in, epoch * 2, epoch * 2));
   const std::string best_epoch = Num(PickInt(in, 0, epoch));
-  const std::string best_val_loss = Num(static_cast<double>(PickFloat(in)));
+  const std::string best_val_loss = Num(PickFloat(in));
   const std::string bad_epochs = Num(PickInt(in, 0, epoch));
   const std::string epoch_text = in.Byte() >= 250 ? Num(-1e300) : Num(epoch);
   std::string text = "{\"fingerprint\":" + fp;

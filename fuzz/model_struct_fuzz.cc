@@ -153,9 +153,10 @@ std::string Sparse(FuzzInput& in, int64_t IC, int64_t OC) {
   std::vector<uint32_t> ptr(1, 0);
   std::vector<uint16_t> idx;
   const bool raw = in.Byte() >= 240;
-  for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o) {
+  const int64_t outs = std::min<int64_t>(OC, 4096);
+  for (int64_t o = 0; o < outs; ++o) {
     if (in.remaining() == 0) {  // no more indices; every later pointer repeats the last
-      ptr.resize(ptr.size() + static_cast<size_t>(std::min<int64_t>(OC, 4096) - o), ptr.back());
+      ptr.resize(ptr.size() + static_cast<size_t>(outs - o), ptr.back());
       break;
     }
     uint32_t next = 0;
