@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include "format/container.h"
 #include "fuzz_input.h"
 #include "fuzz_values.h"
+#include "json_text.h"
 #include "train/checkpoint.h"
 #include "train/options.h"
 #include "train/trainer.h"
@@ -25,6 +25,7 @@
 namespace {
 
 using ming::fuzz::FuzzInput;
+using ming::fuzz::Num;
 using ming::fuzz::PickFloat;
 using ming::fuzz::PickInt;
 using nlohmann::json;
@@ -72,20 +73,6 @@ std::string Floats(FuzzInput& in, int64_t n) {
   v.resize(static_cast<size_t>(count), 0.0f);
   return ming::EncodeFloats(v.data(), v.size());
 }
-
-// JSON text for a number: integers as they are, doubles round-tripping and always with a
-// '.' or an exponent (so -0.0 stays a double), NaN and infinities as null (what
-// nlohmann's dump writes for them).
-std::string Num(int64_t v) { return std::to_string(v); }
-std::string Num(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  std::string t = buf;
-  if (t.find_first_of(".e") == std::string::npos) t += ".0";  // a double, -0.0 included
-  return t;
-}
-std::string Num(float v) { return Num(static_cast<double>(v)); }
 
 // The TRST text is written directly rather than through nlohmann::json, which took most of
 // this target's time; the bytes of the input are read in the same order as before, so the

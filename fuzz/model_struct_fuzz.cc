@@ -9,22 +9,22 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "format/container.h"
 #include "fuzz_input.h"
 #include "fuzz_model.h"
 #include "fuzz_values.h"
+#include "json_text.h"
 #include "runtime/model_file.h"
 
 namespace {
 
 using ming::fuzz::FuzzInput;
+using ming::fuzz::JsonWriter;
 using ming::fuzz::PickFloat;
 using ming::fuzz::PickInt;
-using nlohmann::json;
 
 // "<c><i>", built by appending (GCC 12 warns falsely on "c" + std::to_string(i)).
 std::string Label(char c, int64_t i) {
@@ -77,72 +77,91 @@ std::string Floats(FuzzInput& in, int64_t n) {
   return s;
 }
 
-// Preprocessing JSON; *width gets the encoded width it describes, *outputs the outputs,
-// *tables the embedding table floats (EMBD) its embedded fields need.
-json Preprocessing(FuzzInput& in, int64_t* width, int64_t* outputs, int64_t* tables) {
-  json fields = json::array();
+// Preprocessing JSON, written to `w`; *width gets the encoded width it describes,
+// *outputs the outputs, *tables the embedding table floats (EMBD) its embedded fields need.
+void Preprocessing(FuzzInput& in, JsonWriter& w, int64_t* width, int64_t* outputs,
+                   int64_t* tables) {
+  w.Open('{').Key("fields").Open('[');
   const int n = static_cast<int>(in.Range(1, 4));
   *width = 0;
   *tables = 0;
   for (int i = 0; i < n; ++i) {
-    const char* type = Pick(in, kTypes);
-    json f = {{"name", in.Byte() < 250 ? Label('f', i) : ming::fuzz::PickName(in, 4)},
-              {"type", type}, {"has_missing", in.Bool()}};
-    int64_t w = 1;
-    if (std::string(type) == "categorical") {
-      json cats = json::array();
+    const std::string_view type = Pick(in, kTypes);
+    w.Open('{').Key("name").String(in.Byte() < 250 ? Label('f', i) : ming::fuzz::PickName(in, 4));
+    const bool has_missing = in.Bool();
+    w.Key("type").String(type).Key("has_missing").Bool(has_missing);
+    int64_t cells = 1;
+    if (type == "categorical") {
+      w.Key("categories").Open('[');
       const int k = static_cast<int>(in.Range(0, 4));
-      for (int c = 0; c < k; ++c) cats.push_back(in.Byte() < 250 ? Label('c', c) : ming::fuzz::PickName(in, 3));
-      w = k + 1;
-      f["categories"] = cats;
+      for (int c = 0; c < k; ++c)
+        w.String(in.Byte() < 250 ? Label('c', c) : ming::fuzz::PickName(in, 3));
+      w.Close(']');
+      cells = k + 1;
     } else {
-      f["mean"] = PickFloat(in);
-      f["std"] = in.Byte() < 240 ? 1.0 : static_cast<double>(PickFloat(in));
+      w.Key("mean").Number(PickFloat(in));
+      w.Key("std").Number(in.Byte() < 240 ? 1.0 : static_cast<double>(PickFloat(in)));
     }
-    if (f["has_missing"].get<bool>()) ++w;
-    if (std::string(type) == "categorical" && in.Byte() >= 160) {  // embedded: w = dim
-      const int64_t rows = w, dim = in.Range(1, 3);
-      f["embedding_dim"] = PickInt(in, dim, dim);
+    if (has_missing) ++cells;
+    if (type == "categorical" && in.Byte() >= 160) {  // embedded: the width is the dimension
+      const int64_t rows = cells, dim = in.Range(1, 3);
+      w.Key("embedding_dim").Number(PickInt(in, dim, dim));
       *tables += rows * dim;
-      w = dim;
+      cells = dim;
     }
-    f["offset"] = PickInt(in, *width, *width);
-    f["width"] = PickInt(in, w, w);
-    *width += w;
-    fields.push_back(f);
+    w.Key("offset").Number(PickInt(in, *width, *width));
+    w.Key("width").Number(PickInt(in, cells, cells));
+    *width += cells;
+    w.Close('}');
   }
-  const char* task = Pick(in, kTasks);
-  json label = {{"name", "y"}, {"task", task}};
-  int64_t classes = std::string(task) == "multiclass" ? PickInt(in, 3, 5) : 2;
-  if (std::string(task) == "regression") {
-    label["mean"] = 0.0;
-    label["std"] = PickFloat(in);
+  w.Close(']');
+  const std::string_view task = Pick(in, kTasks);
+  w.Key("label").Open('{').Key("name").String("y").Key("task").String(task);
+  int64_t classes = task == "multiclass" ? PickInt(in, 3, 5) : 2;
+  if (task == "regression") {
+    w.Key("mean").Number(0.0).Key("std").Number(PickFloat(in));
     *outputs = 1;
   } else {
-    json cls = json::array();
-    for (int64_t c = 0; c < std::min<int64_t>(classes, 64); ++c) cls.push_back(Label('k', c));
-    label["classes"] = cls;
-    *outputs = std::string(task) == "binary" ? 1 : classes;
+    w.Key("classes").Open('[');
+    for (int64_t c = 0; c < std::min<int64_t>(classes, 64); ++c) w.String(Label('k', c));
+    w.Close(']');
+    *outputs = task == "binary" ? 1 : classes;
   }
-  return {{"fields", fields}, {"label", label}, {"encoded_width", PickInt(in, *width, *width)}};
+  w.Close('}').Key("encoded_width").Number(PickInt(in, *width, *width)).Close('}');
 }
 
-json Network(FuzzInput& in, int64_t inputs, int64_t outputs, std::vector<int64_t>* dims) {
-  json hidden = json::array();
+// Network JSON, written to `w`; *dims gets the layer widths, *norm the normalisation.
+void Network(FuzzInput& in, JsonWriter& w, int64_t inputs, int64_t outputs,
+             std::vector<int64_t>* dims, std::string* norm) {
   const int depth = static_cast<int>(PickInt(in, 0, 3));
+  std::vector<int64_t> hidden;
   for (int i = 0; i < std::min(depth, 70); ++i) hidden.push_back(PickInt(in, 1, 8));
   const int64_t in_n = PickInt(in, inputs, inputs), out_n = PickInt(in, outputs, outputs);
   dims->assign(1, in_n);
-  for (const json& h : hidden) dims->push_back(h.get<int64_t>());
+  dims->insert(dims->end(), hidden.begin(), hidden.end());
   dims->push_back(out_n);
-  json net = {{"inputs", in_n}, {"hidden", hidden}, {"outputs", out_n},
-              {"activation", Pick(in, kActs)}, {"norm", Pick(in, kNorms)},
-              {"loss", outputs == 1 ? (in.Byte() < 200 ? "bce" : Pick(in, kLosses)) : Pick(in, kLosses)},
-              {"leaky_slope", 0.01}, {"dropout", 0.0}, {"norm_eps", 1e-5},
-              {"bn_momentum", 0.1}, {"huber_delta", 1.0}};
-  if (in.Byte() >= 224) net[Pick(in, {"leaky_slope", "dropout", "norm_eps", "bn_momentum", "huber_delta"})] = PickFloat(in);
-  if (in.Byte() >= 248) net["inputs"] = 1e300;  // a float where an integer belongs
-  return net;
+  const char* activation = Pick(in, kActs);
+  *norm = Pick(in, kNorms);
+  const char* loss =
+      outputs == 1 ? (in.Byte() < 200 ? "bce" : Pick(in, kLosses)) : Pick(in, kLosses);
+  const char* const kReals[] = {"leaky_slope", "dropout", "norm_eps", "bn_momentum", "huber_delta"};
+  double reals[] = {0.01, 0.0, 1e-5, 0.1, 1.0};
+  if (in.Byte() >= 224) {  // one of them drawn: the value is read before the choice
+    const float v = PickFloat(in);
+    reals[in.Range(0, 4)] = v;
+  }
+  w.Open('{').Key("inputs");
+  if (in.Byte() >= 248) {
+    w.Number(1e300);  // a float where an integer belongs
+  } else {
+    w.Number(in_n);
+  }
+  w.Key("hidden").Open('[');
+  for (int64_t h : hidden) w.Number(h);
+  w.Close(']').Key("outputs").Number(out_n).Key("activation").String(activation);
+  w.Key("norm").String(*norm).Key("loss").String(loss);
+  for (int r = 0; r < 5; ++r) w.Key(kReals[r]).Number(reals[r]);
+  w.Close('}');
 }
 
 // Sparse weights: per-output counts and ascending indices, sometimes raw.
@@ -165,9 +184,11 @@ std::string Sparse(FuzzInput& in, int64_t IC, int64_t OC) {
       idx.push_back(static_cast<uint16_t>(raw ? in.Range(0, 65535) : i));
       ++next;
     }
-    ptr.push_back(raw ? static_cast<uint32_t>(PickInt(in, ptr.back(), ptr.back() + next)) : ptr.back() + next);
+    ptr.push_back(raw ? static_cast<uint32_t>(PickInt(in, ptr.back(), ptr.back() + next))
+                      : ptr.back() + next);
   }
-  PutU32(s, static_cast<uint32_t>(PickInt(in, static_cast<int64_t>(idx.size()), static_cast<int64_t>(idx.size()))));
+  PutU32(s, static_cast<uint32_t>(
+                PickInt(in, static_cast<int64_t>(idx.size()), static_cast<int64_t>(idx.size()))));
   for (uint32_t p : ptr) PutU32(s, p);
   for (uint16_t i : idx) s.append(reinterpret_cast<const char*>(&i), 2);
   for (size_t k = 0; k < idx.size(); ++k) PutF32(s, PickFloat(in));
@@ -180,7 +201,8 @@ std::string Int8(FuzzInput& in, int64_t IC, int64_t OC) {
   PutU32(s, static_cast<uint32_t>(PickInt(in, OC, OC)));
   PutF32(s, in.Byte() < 200 ? 0.05f : PickFloat(in));
   PutU32(s, static_cast<uint32_t>(PickInt(in, 0, 255)));
-  for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o) PutF32(s, in.Byte() < 200 ? 0.01f : PickFloat(in));
+  for (int64_t o = 0; o < std::min<int64_t>(OC, 4096); ++o)
+    PutF32(s, in.Byte() < 200 ? 0.01f : PickFloat(in));
   const size_t cells = static_cast<size_t>(std::min<int64_t>(Cells(IC, OC), 1 << 16));
   size_t k = 0;
   for (; k < cells && in.remaining() > 0; ++k) s.push_back(static_cast<char>(in.Byte()));
@@ -188,43 +210,55 @@ std::string Int8(FuzzInput& in, int64_t IC, int64_t OC) {
   return s;
 }
 
-// The frozen layers' META entries and sections.
-json Frozen(FuzzInput& in, const std::vector<int64_t>& dims, ming::Container& c) {
-  json layers = json::array();
+// The frozen layers' META entries (an array written to `w`) and sections.
+void Frozen(FuzzInput& in, JsonWriter& w, const std::vector<int64_t>& dims, ming::Container& c) {
+  w.Open('[');
   for (size_t l = 0; l + 1 < dims.size(); ++l) {
     const int64_t IC = dims[l], OC = dims[l + 1];
-    const std::string form = Pick(in, kForms);
+    const std::string_view form = Pick(in, kForms);
     const bool ln = in.Byte() >= 192;
-    layers.push_back({{"in", PickInt(in, IC, IC)}, {"out", PickInt(in, OC, OC)}, {"weights", form}, {"layer_norm", ln}});
+    w.Open('{').Key("in").Number(PickInt(in, IC, IC)).Key("out").Number(PickInt(in, OC, OC));
+    w.Key("weights").String(form).Key("layer_norm").Bool(ln).Close('}');
     const int li = static_cast<int>(l);
-    std::string w = form == "sparse" ? Sparse(in, IC, OC) : form == "int8" ? Int8(in, IC, OC) : Floats(in, Cells(IC, OC));
-    if (in.Byte() < 252) c.sections.push_back({Tag('W', li), std::move(w)});
+    std::string weights = form == "sparse" ? Sparse(in, IC, OC)
+                          : form == "int8" ? Int8(in, IC, OC)
+                                           : Floats(in, Cells(IC, OC));
+    if (in.Byte() < 252) c.sections.push_back({Tag('W', li), std::move(weights)});
     c.sections.push_back({Tag('B', li), Floats(in, PickInt(in, OC, OC))});
-    if (ln != (in.Byte() >= 250)) c.sections.push_back({Tag('N', li), Floats(in, PickInt(in, 2 * OC, 2 * OC))});
+    if (ln != (in.Byte() >= 250))
+      c.sections.push_back({Tag('N', li), Floats(in, PickInt(in, 2 * OC, 2 * OC))});
   }
-  return layers;
+  w.Close(']');
 }
 
-std::string BuildModel(FuzzInput& in) {
+// The model file's container; its META text is written directly (JsonWriter), reading the
+// input's bytes in the order the nlohmann::json version of this harness did, so that the
+// corpus keeps its meaning.
+ming::Container BuildModel(FuzzInput& in) {
   int64_t width = 0, outputs = 1, tables = 0;
   std::vector<int64_t> dims;
-  json meta = {{"format", in.Byte() < 252 ? "ming-model" : "ming-checkpoint"}};
-  meta["preprocessing"] = Preprocessing(in, &width, &outputs, &tables);
-  meta["network"] = Network(in, width, outputs, &dims);
-  meta["threshold"] = in.Byte() < 224 ? 0.5 : static_cast<double>(PickFloat(in));
+  std::string norm;
+  JsonWriter meta;
+  meta.Open('{').Key("format").String(in.Byte() < 252 ? "ming-model" : "ming-checkpoint");
+  meta.Key("preprocessing");
+  Preprocessing(in, meta, &width, &outputs, &tables);
+  meta.Key("network");
+  Network(in, meta, width, outputs, &dims, &norm);
+  meta.Key("threshold").Number(in.Byte() < 224 ? 0.5 : static_cast<double>(PickFloat(in)));
   ming::Container c;
   c.kind = in.Byte() < 252 ? ming::FileKind::kModel : ming::FileKind::kCheckpoint;
   const bool frozen = in.Bool();
   if (frozen) {
-    meta["form"] = "frozen";
-    meta["layers"] = Frozen(in, dims, c);
+    meta.Key("form").String("frozen").Key("layers");
+    Frozen(in, meta, dims, c);
   } else {
     int64_t n = 0, nb = 0;  // NetLayout's count, recomputed here without its CHECKs
-    const bool norm = meta["network"]["norm"] != "none";
     for (size_t l = 0; l + 1 < dims.size(); ++l) {
       const int64_t oc = std::clamp<int64_t>(dims[l + 1], 0, int64_t{1} << 40);
-      n = std::min(n + Cells(dims[l], oc) + oc + (l + 2 < dims.size() && norm ? 2 * oc : 0), int64_t{1} << 40);
-      if (l + 2 < dims.size() && meta["network"]["norm"] == "batch") nb = std::min(nb + 2 * oc, int64_t{1} << 40);
+      n = std::min(
+          n + Cells(dims[l], oc) + oc + (l + 2 < dims.size() && norm != "none" ? 2 * oc : 0),
+          int64_t{1} << 40);
+      if (l + 2 < dims.size() && norm == "batch") nb = std::min(nb + 2 * oc, int64_t{1} << 40);
     }
     c.sections.push_back({"PARM", Floats(in, PickInt(in, n, n))});
     c.sections.push_back({"BUFS", Floats(in, PickInt(in, nb, nb))});
@@ -232,27 +266,30 @@ std::string BuildModel(FuzzInput& in) {
   if (tables > 0 ? in.Byte() < 252 : in.Byte() >= 252) {
     c.sections.push_back({"EMBD", Floats(in, PickInt(in, tables, tables))});
   }
-  if (in.Byte() >= 128) c.sections.push_back({"BKGD", Floats(in, Cells(PickInt(in, 0, 3), dims[0]) + (in.Byte() >= 250))});
+  if (in.Byte() >= 128)
+    c.sections.push_back(
+        {"BKGD", Floats(in, Cells(PickInt(in, 0, 3), dims[0]) + (in.Byte() >= 250))});
   if (in.Byte() >= 192) {
-    meta["calibration"] = {{"method", Pick(in, {"none", "temperature", "platt", "isotonic"})},
-                           {"scale", PickFloat(in)}, {"shift", in.Bool() ? 0.0 : PickFloat(in)}};
-    if (in.Byte() >= 240) meta["calibration"]["rows"] = 1e300;
+    meta.Key("calibration")
+        .Open('{')
+        .Key("method")
+        .String(Pick(in, {"none", "temperature", "platt", "isotonic"}));
+    meta.Key("scale").Number(PickFloat(in));
+    const bool zero_shift = in.Bool();
+    meta.Key("shift").Number(zero_shift ? 0.0 : static_cast<double>(PickFloat(in)));
+    if (in.Byte() >= 240) meta.Key("rows").Number(1e300);
+    meta.Close('}');
   }
-  std::string meta_text;
-  try {
-    meta_text = meta.dump();
-  } catch (const json::exception&) {
-    return {};  // a non-UTF-8 name drawn above: not a file the writer could make
-  }
-  c.sections.insert(c.sections.begin(), {"META", std::move(meta_text)});
-  return ming::SerializeContainer(c);
+  meta.Close('}');
+  c.sections.insert(c.sections.begin(), {"META", meta.Take()});
+  return c;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzInput in(data, size);
-  const std::string bytes = BuildModel(in);
+  const std::string bytes = ming::SerializeContainer(BuildModel(in));
   auto m = ming::ParseModel(bytes, "fuzz.ming");
   if (!m.ok()) return 0;
   // Whatever loads is saved again identically and loads again.
