@@ -77,7 +77,6 @@ class JsonWriter {
     return *this;
   }
 
-  const std::string& text() const { return s_; }
   std::string Take() { return std::move(s_); }
 
  private:
