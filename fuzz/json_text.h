@@ -3,9 +3,10 @@
 // still parse the text with nlohmann. Numbers follow nlohmann's dump in meaning: integers
 // as they are, doubles that round-trip and always carry a '.' or an exponent (so they
 // parse back as doubles, -0.0 included), NaN and infinities as null.
-// Thread-safety: plain functions; a JsonWriter is a plain value.
+// Thread-safety: a JsonWriter is a plain value.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,17 +14,6 @@
 #include <string_view>
 
 namespace ming::fuzz {
-
-inline std::string Num(int64_t v) { return std::to_string(v); }
-inline std::string Num(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  std::string t = buf;
-  if (t.find_first_of(".e") == std::string::npos) t += ".0";
-  return t;
-}
-inline std::string Num(float v) { return Num(static_cast<double>(v)); }
 
 // Appends JSON text and places the commas: Key() before each member's value inside an
 // object, values alone inside an array. The caller keeps braces and brackets balanced.
@@ -46,30 +36,47 @@ class JsonWriter {
     first_ = true;
     return *this;
   }
-  // Any UTF-8 text: quotes, backslashes and control characters are escaped.
+  // Any UTF-8 text: quotes, backslashes and control characters are escaped. Runs of plain
+  // characters are appended whole: a character at a time made checkpoint's Build 5% slower
+  // under the sanitizers.
   JsonWriter& String(std::string_view v) {
     Separate();
     s_ += '"';
-    for (char ch : v) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        s_ += '\\';
-        s_ += ch;
-      } else if (c < 0x20) {
+    size_t plain = 0;  // start of the run not yet appended
+    for (size_t i = 0; i < v.size(); ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c != '"' && c != '\\' && c >= 0x20) continue;
+      s_.append(v, plain, i - plain);
+      if (c < 0x20) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
         s_ += buf;
       } else {
-        s_ += ch;
+        s_ += '\\';
+        s_ += v[i];
       }
+      plain = i + 1;
     }
+    s_.append(v, plain);
     s_ += '"';
     return *this;
   }
   JsonWriter& Bool(bool v) { return Raw(v ? "true" : "false"); }
-  JsonWriter& Number(int64_t v) { return Raw(Num(v)); }
-  JsonWriter& Number(double v) { return Raw(Num(v)); }
-  JsonWriter& Number(float v) { return Raw(Num(v)); }
+  JsonWriter& Number(int64_t v) {
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    return Raw(std::string_view(buf, static_cast<size_t>(end - buf)));
+  }
+  JsonWriter& Number(double v) {
+    if (!std::isfinite(v)) return Raw("null");
+    char buf[40];
+    const std::string_view text(buf,
+                                static_cast<size_t>(std::snprintf(buf, sizeof buf, "%.17g", v)));
+    Raw(text);
+    if (text.find_first_of(".e") == std::string_view::npos) s_ += ".0";
+    return *this;
+  }
+  JsonWriter& Number(float v) { return Number(static_cast<double>(v)); }
   // Text that is already JSON (a number, a nested document).
   JsonWriter& Raw(std::string_view json) {
     Separate();
