@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +31,7 @@ struct HttpServer::Conn {
   HttpResponse resp;
   std::mutex mu;
   bool handled = false, done = false, suspended = false;
+  bool long_query = false;  // the URL query had more than kMaxQueryArguments: answered 414
   std::chrono::steady_clock::time_point start;
 };
 
@@ -45,6 +47,29 @@ namespace {
 
 // The con_cls of a ping request (it needs no state).
 char kPingRequest;
+
+// The con_cls, until its handler runs, of a request whose URL query was cut (see OnUriC).
+char kLongQuery;
+
+// ming reads one query argument (v1 predict's `explain`); a few more are tolerated.
+constexpr size_t kMaxQueryArguments = 16;
+
+// Called by libmicrohttpd with the request line's URL, query included, just before it
+// stores each query argument as a record in the connection's memory pool. libmicrohttpd
+// 0.9.75 loses its own 431 when that pool runs out there, and closes the connection without
+// an answer (docs/reliability.md, "Fuzzing the server"). A query with more arguments than
+// ming reads is cut off here, before that parse, and the request is answered 414. The URL
+// lies in libmicrohttpd's writable read buffer, NUL-terminated; it writes there itself
+// next (the '?' becomes the path's end), so ending the query at its first byte leaves a
+// well-formed, empty query.
+void* OnUriC(void*, const char* uri, MHD_Connection*) {
+  char* query = const_cast<char*>(std::strchr(uri, '?'));
+  if (!query || std::count(query, query + std::strlen(query), '&') < static_cast<std::ptrdiff_t>(kMaxQueryArguments)) {
+    return nullptr;
+  }
+  query[1] = '\0';
+  return &kLongQuery;
+}
 
 MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, const char* method,
                       const char*, const char* upload, size_t* upload_size, void** con_cls) {
@@ -173,7 +198,8 @@ Status HttpServer::Start() {
     auto w = std::make_unique<Acceptor::Worker>();
     w->daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_NOTIFY_COMPLETED,
                                  &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_CONNECTION_LIMIT,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_URI_LOG_CALLBACK, &OnUriC, this,
+                                 MHD_OPTION_CONNECTION_LIMIT,
                                  opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
                                  MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                  static_cast<size_t>(16384), MHD_OPTION_END);
@@ -270,6 +296,10 @@ int HttpServer::Begin(void* connection, Conn* c) {
     return Reject(connection, c, 503, "the server has " + std::to_string(opts_.max_in_flight) +
                                           " requests in flight; retry later");
   }
+  if (c->long_query) {  // RFC 9110 15.5.15: 414 for a target longer than the server reads
+    return Reject(connection, c, 414,
+                  "the URL query has more than " + std::to_string(kMaxQueryArguments) + " arguments");
+  }
 
   Framing f;
   MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
@@ -314,6 +344,8 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     }
     return MHD_queue_response(conn, 204, pong_) == MHD_YES;
   }
+  const bool long_query = *con_cls == &kLongQuery;
+  if (long_query) *con_cls = nullptr;
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) {  // headers are in: set up the request
     ConnCtx* ctx = CtxOf(conn);
@@ -327,6 +359,7 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
+    c->long_query = long_query;
     return Begin(connection, c);
   }
   if (*upload_size > 0) {
@@ -439,7 +472,8 @@ void HttpServer::OnConnection(void* connection, void** socket_context, bool open
 }
 
 void HttpServer::OnCompleted(void* connection, void** con_cls) {
-  if (*con_cls == &kPingRequest) {
+  // kLongQuery: the request ended before its handler ran (libmicrohttpd answered it).
+  if (*con_cls == &kPingRequest || *con_cls == &kLongQuery) {
     *con_cls = nullptr;
     return;
   }
