@@ -64,9 +64,9 @@ constexpr size_t kMaxQueryArguments = 16;
 // well-formed, empty query.
 void* OnUriC(void*, const char* uri, MHD_Connection*) {
   char* query = const_cast<char*>(std::strchr(uri, '?'));
-  if (!query || std::count(query, query + std::strlen(query), '&') < static_cast<std::ptrdiff_t>(kMaxQueryArguments)) {
-    return nullptr;
-  }
+  if (!query) return nullptr;
+  const auto separators = std::count(query, query + std::strlen(query), '&');
+  if (separators < static_cast<std::ptrdiff_t>(kMaxQueryArguments)) return nullptr;
   query[1] = '\0';
   return &kLongQuery;
 }
@@ -196,13 +196,13 @@ Status HttpServer::Start() {
   std::vector<Acceptor::Worker*> workers;
   for (int i = 0; i < std::max(1, opts_.threads); ++i) {
     auto w = std::make_unique<Acceptor::Worker>();
-    w->daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_NOTIFY_COMPLETED,
-                                 &OnCompletedC, this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeC, this, MHD_OPTION_URI_LOG_CALLBACK, &OnUriC, this,
-                                 MHD_OPTION_CONNECTION_LIMIT,
-                                 opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
-                                 MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                 static_cast<size_t>(16384), MHD_OPTION_END);
+    w->daemon = MHD_start_daemon(
+        flags, 0, nullptr, nullptr, &OnRequestC, this, MHD_OPTION_NOTIFY_COMPLETED, &OnCompletedC,
+        this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this, MHD_OPTION_UNESCAPE_CALLBACK,
+        &UnescapeC, this, MHD_OPTION_URI_LOG_CALLBACK, &OnUriC, this, MHD_OPTION_CONNECTION_LIMIT,
+        opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        static_cast<size_t>(16384), MHD_OPTION_END);
     workers.push_back(w.get());
     workers_.push_back(std::move(w));
     if (!workers.back()->daemon || !pong_) {
@@ -297,8 +297,9 @@ int HttpServer::Begin(void* connection, Conn* c) {
                                           " requests in flight; retry later");
   }
   if (c->long_query) {  // RFC 9110 15.5.15: 414 for a target longer than the server reads
-    return Reject(connection, c, 414,
-                  "the URL query has more than " + std::to_string(kMaxQueryArguments) + " arguments");
+    return Reject(
+        connection, c, 414,
+        "the URL query has more than " + std::to_string(kMaxQueryArguments) + " arguments");
   }
 
   Framing f;
