@@ -21,7 +21,10 @@
 #include <cerrno>
 
 #include <mutex>
+#include <string_view>
 #include <thread>
+
+#include "server/json_out.h"
 
 namespace ming::server {
 
@@ -32,6 +35,9 @@ struct HttpServer::Conn {
   std::mutex mu;
   bool handled = false, done = false, suspended = false;
   bool long_query = false;  // the URL query had more than kMaxQueryArguments: answered 414
+  bool begun = false;       // its headers are in and Begin ran (it counts in in_flight_)
+  size_t target_bytes = 0;  // the request target's length as sent (set by OnUriC)
+  std::string query;        // the URL query as sent, taken from libmicrohttpd by OnUriC
   std::chrono::steady_clock::time_point start;
 };
 
@@ -48,27 +54,44 @@ namespace {
 // The con_cls of a ping request (it needs no state).
 char kPingRequest;
 
-// The con_cls, until its handler runs, of a request whose URL query was cut (see OnUriC).
-char kLongQuery;
-
 // ming reads one query argument (v1 predict's `explain`); a few more are tolerated.
 constexpr size_t kMaxQueryArguments = 16;
+
+// Request head limits, checked when the header fields are in. libmicrohttpd 0.9.75 keeps the
+// whole head, and a record for each field, in the connection's memory pool
+// (kConnectionMemory), and needs room there to write any answer: with less than about 200
+// bytes left it closes the connection without one. So a head that leaves less than
+// kAnswerRoom is refused, and so is a target over 8 KiB (the request-line size nginx allows
+// by default); both answers go straight to the socket (AnswerAndClose).
+constexpr size_t kConnectionMemory = 16384;
+constexpr size_t kAnswerRoom = 2048;
+constexpr size_t kMaxTargetBytes = 8192;
+constexpr size_t kFieldRecordBytes = 64;  // a field's record in the pool (56 bytes on 64-bit)
 
 // Called by libmicrohttpd with the request line's URL, query included, just before it
 // stores each query argument as a record in the connection's memory pool. libmicrohttpd
 // 0.9.75 loses its own 431 when that pool runs out there, and closes the connection without
-// an answer (docs/reliability.md, "Fuzzing the server"). A query with more arguments than
-// ming reads is cut off here, before that parse, and the request is answered 414. The URL
-// lies in libmicrohttpd's writable read buffer, NUL-terminated; it writes there itself
-// next (the '?' becomes the path's end), so ending the query at its first byte leaves a
-// well-formed, empty query.
+// an answer (docs/reliability.md, "Fuzzing the server"). So ming takes the query out of
+// libmicrohttpd's hands: it keeps a copy (parsed by ParseQuery when the handler runs; a
+// query with more arguments than ming reads is dropped and answered 414) and ends the URL
+// at the '?'. The URL lies in libmicrohttpd's writable read buffer, NUL-terminated; it
+// writes there itself next (the '?' becomes the path's end), so ending the query at its
+// first byte leaves a well-formed, empty query. The request state returned (only for a
+// query or a target over kMaxTargetBytes) becomes the request's con_cls.
 void* OnUriC(void*, const char* uri, MHD_Connection*) {
+  const size_t length = std::strlen(uri);
   char* query = const_cast<char*>(std::strchr(uri, '?'));
-  if (!query) return nullptr;
-  const auto separators = std::count(query, query + std::strlen(query), '&');
-  if (separators < static_cast<std::ptrdiff_t>(kMaxQueryArguments)) return nullptr;
-  query[1] = '\0';
-  return &kLongQuery;
+  if (query && query[1] == '\0') query = nullptr;
+  if (!query && length <= kMaxTargetBytes) return nullptr;
+  auto* c = new HttpServer::Conn;
+  c->target_bytes = length;
+  if (query) {
+    const auto separators = std::count(query, query + std::strlen(query), '&');
+    c->long_query = separators >= static_cast<std::ptrdiff_t>(kMaxQueryArguments);
+    if (!c->long_query) c->query = query + 1;
+    query[1] = '\0';
+  }
+  return c;
 }
 
 MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, const char* method,
@@ -108,6 +131,29 @@ size_t UnescapeC(void*, MHD_Connection*, char* s) {
   }
   *out = 0;
   return static_cast<size_t>(out - s);
+}
+
+// The URL query's arguments, as libmicrohttpd would give them: split at '&' (empty pieces
+// skipped), each at its first '=' (none: an empty value), '+' read as a space, then
+// percent-decoded by UnescapeC.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto decode = [](std::string_view raw) {
+    std::string s(raw);
+    std::replace(s.begin(), s.end(), '+', ' ');
+    s.resize(UnescapeC(nullptr, nullptr, s.data()));
+    return s;
+  };
+  while (!query.empty()) {
+    const size_t amp = std::min(query.find('&'), query.size());
+    const std::string_view piece = query.substr(0, amp);
+    query.remove_prefix(std::min(amp + 1, query.size()));
+    if (piece.empty()) continue;
+    const size_t eq = std::min(piece.find('='), piece.size());
+    out.emplace_back(decode(piece.substr(0, eq)),
+                     decode(piece.substr(std::min(eq + 1, piece.size()))));
+  }
+  return out;
 }
 
 // Request framing seen in one pass over the header fields.
@@ -202,7 +248,7 @@ Status HttpServer::Start() {
         &UnescapeC, this, MHD_OPTION_URI_LOG_CALLBACK, &OnUriC, this, MHD_OPTION_CONNECTION_LIMIT,
         opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        static_cast<size_t>(16384), MHD_OPTION_END);
+        kConnectionMemory, MHD_OPTION_END);
     workers.push_back(w.get());
     workers_.push_back(std::move(w));
     if (!workers.back()->daemon || !pong_) {
@@ -271,9 +317,11 @@ int HttpServer::Reject(void* connection, Conn* c, int code, std::string message)
   return Queue(connection, c);
 }
 
-// The body grew past the limit mid-stream: 413 written straight to the socket (nothing else
-// writes to it while the request is being read), then MHD_NO makes libmicrohttpd close it.
-int HttpServer::TooLarge(void* connection) {
+// An error answer written straight to the socket (nothing else writes to it while the
+// request is being read), then MHD_NO makes libmicrohttpd close the connection. For a body
+// that grew past the limit mid-stream (libmicrohttpd cannot queue a reply in the middle of
+// a body), and a head that leaves libmicrohttpd no room to write an answer.
+int HttpServer::AnswerAndClose(void* connection, int code, const std::string& message) {
   auto* conn = static_cast<MHD_Connection*>(connection);
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(conn);
@@ -281,29 +329,58 @@ int HttpServer::TooLarge(void* connection) {
   }
   const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (!info) return 0;
-  const std::string body = "{\"error\":\"request body exceeds the limit of " + std::to_string(opts_.max_body) + " bytes\"}";
-  const std::string msg = "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  [[maybe_unused]] ssize_t n = ::send(info->connect_fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  std::string body = "{\"error\":";
+  json::String(body, message);
+  body += "}";
+  const std::string msg = "HTTP/1.1 " + std::to_string(code) + " " +
+                          MHD_get_reason_phrase_for(static_cast<unsigned>(code)) +
+                          "\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  [[maybe_unused]] ssize_t n =
+      ::send(info->connect_fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(info->connect_fd, SHUT_WR);
   return 0;
 }
 
-// The headers are in: check framing, the in-flight cap and the declared size.
+// The headers are in: check the head's size, framing, the in-flight cap and the declared size.
 int HttpServer::Begin(void* connection, Conn* c) {
   auto* conn = static_cast<MHD_Connection*>(connection);
-  if (in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight)) {
-    return Reject(connection, c, 503, "the server has " + std::to_string(opts_.max_in_flight) +
-                                          " requests in flight; retry later");
+  const bool over = in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight);
+  // RFC 9110 15.5.15: 414 for a target longer than the server reads.
+  if (c->target_bytes > kMaxTargetBytes) {
+    return AnswerAndClose(connection, 414,
+                          "the request target of " + std::to_string(c->target_bytes) +
+                              " bytes exceeds the limit of " + std::to_string(kMaxTargetBytes));
   }
-  if (c->long_query) {  // RFC 9110 15.5.15: 414 for a target longer than the server reads
+  Framing f;
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
+  // The head's bytes, its fields' records and a Cookie field's parsed copy, as held in
+  // the connection memory (RFC 6585 5: 431 for header fields too large).
+  const MHD_ConnectionInfo* head =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  const char* cookie = Header(conn, "Cookie");
+  const int cookies =
+      std::max(0, MHD_get_connection_values(conn, MHD_COOKIE_KIND, nullptr, nullptr));
+  const size_t held = (head ? head->header_size : 0) +
+                      kFieldRecordBytes * static_cast<size_t>(f.fields + cookies) +
+                      (cookie ? std::strlen(cookie) + 1 : 0);
+  if (held > kConnectionMemory - kAnswerRoom) {
+    return AnswerAndClose(connection, 431,
+                          "the request head (request line and header fields) is too large: " +
+                              std::to_string(held) + " bytes of connection memory, limit " +
+                              std::to_string(kConnectionMemory - kAnswerRoom));
+  }
+  if (over) {
+    return Reject(connection, c, 503,
+                  "the server has " + std::to_string(opts_.max_in_flight) +
+                      " requests in flight; retry later");
+  }
+  if (c->long_query) {  // RFC 9110 15.5.15 again: more arguments than ming reads
     return Reject(
         connection, c, 414,
         "the URL query has more than " + std::to_string(kMaxQueryArguments) + " arguments");
   }
-
-  Framing f;
-  MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
   // RFC 9112 6.3: a message with both is a smuggling risk; a server may reject it, and must
   // not reuse the connection if it does not. Repeated Content-Length fields: likewise.
   if (f.content_length > 0 && f.transfer_encoding > 0) {
@@ -345,29 +422,30 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     }
     return MHD_queue_response(conn, 204, pong_) == MHD_YES;
   }
-  const bool long_query = *con_cls == &kLongQuery;
-  if (long_query) *con_cls = nullptr;
-  auto* c = static_cast<Conn*>(*con_cls);
-  if (!c) {  // headers are in: set up the request
+  auto* c = static_cast<Conn*>(*con_cls);  // set by OnUriC for a query or a long target
+  if (!c || !c->begun) {                   // headers are in: set up the request
     ConnCtx* ctx = CtxOf(conn);
     if (ctx && ctx->ping) {  // answered on the next call, so the connection stays open
+      delete c;
       *con_cls = &kPingRequest;
       return 1;
     }
     if (ctx) ctx->worker->requests.fetch_add(1, std::memory_order_relaxed);
-    c = new Conn;
+    if (!c) c = new Conn;
     *con_cls = c;
+    c->begun = true;
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
-    c->long_query = long_query;
     return Begin(connection, c);
   }
   if (*upload_size > 0) {
     if (c->req.body.size() + *upload_size > opts_.max_body) {
       // A chunked body over the limit: answer 413 on the socket and close now rather than
       // read the rest (libmicrohttpd cannot queue a reply in the middle of a body).
-      return TooLarge(connection);
+      return AnswerAndClose(
+          connection, 413,
+          "request body exceeds the limit of " + std::to_string(opts_.max_body) + " bytes");
     }
     c->req.body.append(upload, *upload_size);
     *upload_size = 0;
@@ -386,13 +464,7 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
   c->req.path = c->path;
   const char* auth = Header(conn, "Authorization");
   c->req.authorization = auth ? auth : "";
-  MHD_get_connection_values(
-      conn, MHD_GET_ARGUMENT_KIND,
-      [](void* q, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-        static_cast<std::vector<std::pair<std::string, std::string>>*>(q)->emplace_back(key, value ? value : "");
-        return MHD_YES;
-      },
-      &c->req.query);
+  c->req.query = ParseQuery(c->query);
   const char* ihl = Header(conn, "Inference-Header-Content-Length");
   if (ihl) c->req.inference_header_len = ParseLength(ihl) >= 0 ? ParseLength(ihl) : kBadHeader;
   if (c->req.body.capacity() < c->req.body.size() + 64) c->req.body.reserve(c->req.body.size() + 64);
@@ -473,13 +545,17 @@ void HttpServer::OnConnection(void* connection, void** socket_context, bool open
 }
 
 void HttpServer::OnCompleted(void* connection, void** con_cls) {
-  // kLongQuery: the request ended before its handler ran (libmicrohttpd answered it).
-  if (*con_cls == &kPingRequest || *con_cls == &kLongQuery) {
+  if (*con_cls == &kPingRequest) {
     *con_cls = nullptr;
     return;
   }
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) return;
+  if (!c->begun) {  // its query was taken (OnUriC), then it ended before its handler ran
+    delete c;
+    *con_cls = nullptr;
+    return;
+  }
   if (watchdog_) {
     if (ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection))) ConnWatchdog::Rearm(e);
   }

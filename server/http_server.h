@@ -113,7 +113,7 @@ class HttpServer {
   int Queue(void* connection, Conn* c);
   int Begin(void* connection, Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
-  int TooLarge(void* connection);
+  int AnswerAndClose(void* connection, int code, const std::string& message);
   void HandOff(void* connection);
   void StopDaemons();
   HttpOptions opts_;

@@ -165,6 +165,19 @@ TEST(ServeExplain, ContributionsAddUpAndEqualCli) {
   ASSERT_EQ(plain.status, 200);
   EXPECT_FALSE(json::parse(plain.body)[0].contains("contributions"));
   EXPECT_EQ(Http(s.port(), "POST", "/v1/models/inv/predict?explain=maybe", rows.dump()).status, 400);
+  // The query is read as libmicrohttpd would: percent escapes decoded, '+' a space, empty
+  // pieces and other arguments skipped, a bare name read as true.
+  for (const char* q : {"?explain=tru%65", "?x=1&&explain&", "?%65xplain=1&y"}) {
+    auto same = Http(s.port(), "POST", std::string("/v1/models/inv/predict") + q, rows.dump());
+    ASSERT_EQ(same.status, 200) << q << ": " << same.body;
+    EXPECT_EQ(json::parse(same.body), v1j) << q;
+  }
+  auto off = Http(s.port(), "POST", "/v1/models/inv/predict?a=%26&explain=fals%65&", rows.dump());
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(json::parse(off.body), json::parse(plain.body));
+  auto spaced = Http(s.port(), "POST", "/v1/models/inv/predict?explain=tr+ue", rows.dump());
+  EXPECT_EQ(spaced.status, 400);
+  EXPECT_NE(spaced.body.find("got 'tr ue'"), std::string::npos) << spaced.body;
   EXPECT_EQ(s.Terminate(), 0);
 }
 
