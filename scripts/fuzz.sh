@@ -3,7 +3,8 @@
 # on a temporary copy of its committed corpus (fuzz/corpus/<name>) with its dictionary
 # (fuzz/dict/<name>.dict). Any finding (crash, sanitizer report, timeout, OOM, leak) is
 # copied to fuzz/crashers/<name>/, where the replay ctest picks it up once committed, and
-# makes the script exit 1. Two targets run at a time when there are 2 or more cores.
+# makes the script exit 1 (the run's whole log is kept in <build>/fuzz-logs/). Two targets
+# run at a time when there are 2 or more cores.
 #
 # Usage: scripts/fuzz.sh [--minimize] [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 60; TARGETs default to every fuzz/*_fuzz.cc
@@ -95,7 +96,12 @@ for name in "${targets[@]}"; do
     status=1
     mkdir -p "fuzz/crashers/$name"
     for f in "${found[@]}"; do [[ -e $f ]] && cp "$f" "fuzz/crashers/$name/"; done
-    echo "  FINDING (exit $(cat "$dir/rc")): saved to fuzz/crashers/$name/"
+    # The whole log stays in the build directory: a finding that does not replay can only
+    # be studied from what the target printed when it happened.
+    mkdir -p "$build/fuzz-logs"
+    kept=$build/fuzz-logs/$name-$(date -u +%Y%m%dT%H%M%SZ).log
+    cp "$log" "$kept"
+    echo "  FINDING (exit $(cat "$dir/rc")): saved to fuzz/crashers/$name/; log: $kept"
     grep -E -m3 'ERROR: |runtime error|SUMMARY|Test unit written' "$log" | sed 's/^/    /' || true
     # What the target said just before, and the first frames of the stack: enough to tell
     # a crash from a failed check without the log, which goes with the temporary directory.
