@@ -577,7 +577,10 @@ EdgeStats HttpServer::stats() const {
   EdgeStats s;
   s.in_flight = in_flight_.load();
   s.refused = refused_.load(std::memory_order_relaxed);
-  for (const auto& w : workers_) s.overloaded_threads += w->overloaded.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) {
+    s.overloaded_threads += w->overloaded.load(std::memory_order_relaxed);
+    s.connections += w->conns.load(std::memory_order_relaxed);
+  }
   return s;
 }
 

@@ -104,6 +104,8 @@ std::string Metrics::Render(const ModelStore& store, const EdgeStats& edge, int6
   o += "ming_batch_queue_depth " + std::to_string(queue_depth) + "\n";
   Head(o, "ming_requests_in_flight", "gauge", "Requests received and not yet answered.");
   o += "ming_requests_in_flight " + std::to_string(edge.in_flight) + "\n";
+  Head(o, "ming_connections_open", "gauge", "Client connections the HTTP event threads hold open.");
+  o += "ming_connections_open " + std::to_string(edge.connections) + "\n";
   Head(o, "ming_connections_refused_total", "counter",
        "Connections answered 503 + Retry-After at accept without being read: every event thread overloaded (its loop lagging), or --max-connections open.");
   o += "ming_connections_refused_total " + std::to_string(edge.refused) + "\n";

@@ -19,6 +19,7 @@ class ModelStore;
 // What the HTTP edge reports about itself.
 struct EdgeStats {
   int64_t in_flight = 0;           // requests received and not yet answered
+  int64_t connections = 0;         // client connections the event threads hold open now
   int64_t refused = 0;             // connections answered 503 at accept (never reach Request())
   int64_t overloaded_threads = 0;  // event threads overloaded now (overload.h)
 };

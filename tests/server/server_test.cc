@@ -367,6 +367,22 @@ TEST(Serve, MetricsPassPromtool) {
   EXPECT_NE(m.body.find("ming_request_failures_total{model=\"inv\",code=\"400\"} 1"), std::string::npos);
   EXPECT_NE(m.body.find("ming_model_ready{model=\"inv\",version=\"1\"} 1"), std::string::npos);
   EXPECT_NE(m.body.find("ming_request_duration_seconds_count{model=\"inv\"} 2"), std::string::npos);
+  // Open connections: the metrics request's own, then 3 idle ones more, then back to one.
+  const auto open_connections = [&] {
+    const std::string body = Http(s.port(), "GET", "/metrics").body;
+    const size_t at = body.find("\nming_connections_open ");
+    return at == std::string::npos ? -1 : std::atoi(body.c_str() + at + 23);
+  };
+  const auto wait_for = [&](int n) {
+    for (int i = 0; i < 200 && open_connections() != n; ++i) ::usleep(10000);
+    return open_connections();
+  };
+  EXPECT_EQ(wait_for(1), 1) << m.body;
+  int idle[3];
+  for (int& fd : idle) fd = Connect(s.port());
+  EXPECT_EQ(wait_for(4), 4);
+  for (int fd : idle) ::close(fd);
+  EXPECT_EQ(wait_for(1), 1);
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
   const std::string path = testing::TempDir() + "/ming_metrics_" + std::to_string(::getpid()) + ".txt";
   std::ofstream(path) << m.body;
