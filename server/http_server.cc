@@ -286,12 +286,17 @@ int HttpServer::Queue(void* connection, Conn* c) {
   if (draining_.load(std::memory_order_relaxed)) MHD_add_response_header(r, "Connection", "close");
   const MHD_Result ok = MHD_queue_response(conn, static_cast<unsigned>(c->resp.status), r);
   MHD_destroy_response(r);
-  if (opts_.access_log) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - c->start).count();
-    std::fprintf(stderr, "%s %s %d %lld us\n", c->method.c_str(), c->path.c_str(), c->resp.status,
-                 static_cast<long long>(us));
-  }
+  if (opts_.access_log) LogAccess(c, c->resp.status);
   return ok == MHD_YES;
+}
+
+// One --access-log line: method, path, status, microseconds since the headers were in.
+void HttpServer::LogAccess(const Conn* c, int status) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - c->start)
+                      .count();
+  std::fprintf(stderr, "%s %s %d %lld us\n", c->method.c_str(), c->path.c_str(), status,
+               static_cast<long long>(us));
 }
 
 static HttpServer::ConnCtx* CtxOf(MHD_Connection* conn) {
@@ -321,7 +326,8 @@ int HttpServer::Reject(void* connection, Conn* c, int code, std::string message)
 // request is being read), then MHD_NO makes libmicrohttpd close the connection. For a body
 // that grew past the limit mid-stream (libmicrohttpd cannot queue a reply in the middle of
 // a body), and a head that leaves libmicrohttpd no room to write an answer.
-int HttpServer::AnswerAndClose(void* connection, int code, const std::string& message) {
+int HttpServer::AnswerAndClose(void* connection, const Conn* c, int code,
+                               const std::string& message) {
   auto* conn = static_cast<MHD_Connection*>(connection);
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(conn);
@@ -340,6 +346,7 @@ int HttpServer::AnswerAndClose(void* connection, int code, const std::string& me
   [[maybe_unused]] ssize_t n =
       ::send(info->connect_fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(info->connect_fd, SHUT_WR);
+  if (opts_.access_log) LogAccess(c, code);
   return 0;
 }
 
@@ -349,7 +356,7 @@ int HttpServer::Begin(void* connection, Conn* c) {
   const bool over = in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight);
   // RFC 9110 15.5.15: 414 for a target longer than the server reads.
   if (c->target_bytes > kMaxTargetBytes) {
-    return AnswerAndClose(connection, 414,
+    return AnswerAndClose(connection, c, 414,
                           "the request target of " + std::to_string(c->target_bytes) +
                               " bytes exceeds the limit of " + std::to_string(kMaxTargetBytes));
   }
@@ -366,7 +373,7 @@ int HttpServer::Begin(void* connection, Conn* c) {
                       kFieldRecordBytes * static_cast<size_t>(f.fields + cookies) +
                       (cookie ? std::strlen(cookie) + 1 : 0);
   if (held > kConnectionMemory - kAnswerRoom) {
-    return AnswerAndClose(connection, 431,
+    return AnswerAndClose(connection, c, 431,
                           "the request head (request line and header fields) is too large: " +
                               std::to_string(held) + " bytes of connection memory, limit " +
                               std::to_string(kConnectionMemory - kAnswerRoom));
@@ -444,7 +451,7 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
       // A chunked body over the limit: answer 413 on the socket and close now rather than
       // read the rest (libmicrohttpd cannot queue a reply in the middle of a body).
       return AnswerAndClose(
-          connection, 413,
+          connection, c, 413,
           "request body exceeds the limit of " + std::to_string(opts_.max_body) + " bytes");
     }
     c->req.body.append(upload, *upload_size);

@@ -113,7 +113,8 @@ class HttpServer {
   int Queue(void* connection, Conn* c);
   int Begin(void* connection, Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
-  int AnswerAndClose(void* connection, int code, const std::string& message);
+  int AnswerAndClose(void* connection, const Conn* c, int code, const std::string& message);
+  static void LogAccess(const Conn* c, int status);
   void HandOff(void* connection);
   void StopDaemons();
   HttpOptions opts_;

@@ -75,10 +75,14 @@ TEST(Edge, AccessLogLines) {
   ASSERT_GT(s.port(), 0);
   EXPECT_EQ(Http(s.port(), "POST", "/v2/models/inv/infer", TinyInferModel().body).status, 200);
   EXPECT_EQ(Http(s.port(), "GET", "/v2/models/nope").status, 404);
+  // Answers the edge writes straight to the socket are logged too.
+  EXPECT_EQ(Http(s.port(), "GET", "/v2/health/live/" + std::string(9000, 'x')).status, 414);
   EXPECT_EQ(s.Terminate(), 0);
   const std::string log = s.stderr_text();
   EXPECT_NE(log.find("POST /v2/models/inv/infer 200 "), std::string::npos) << log;
   EXPECT_NE(log.find("GET /v2/models/nope 404 "), std::string::npos) << log;
+  EXPECT_NE(log.find("GET /v2/health/live/xxx"), std::string::npos) << log;
+  EXPECT_NE(log.find(std::string(100, 'x') + " 414 "), std::string::npos) << log;
 }
 
 // The server's CPU time in ms (user + system), from /proc.
