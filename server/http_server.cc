@@ -86,7 +86,7 @@ void* OnUriC(void*, const char* uri, MHD_Connection*) {
   auto* c = new HttpServer::Conn;
   c->target_bytes = length;
   if (query) {
-    const auto separators = std::count(query, query + std::strlen(query), '&');
+    const auto separators = std::count(static_cast<const char*>(query), uri + length, '&');
     c->long_query = separators >= static_cast<std::ptrdiff_t>(kMaxQueryArguments);
     if (!c->long_query) c->query = query + 1;
     query[1] = '\0';
@@ -156,16 +156,25 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
   return out;
 }
 
-// Request framing seen in one pass over the header fields.
+// Request framing seen in one pass over the header fields and the cookies parsed from them.
 struct Framing {
   int fields = 0, content_length = 0, transfer_encoding = 0;
+  int cookies = 0;          // records libmicrohttpd made for the first Cookie field
+  size_t cookie_bytes = 0;  // the copy it parsed them from (the field's value and a NUL)
 };
 
-MHD_Result CountField(void* cls, MHD_ValueKind, const char* key, const char*) {
+MHD_Result CountField(void* cls, MHD_ValueKind kind, const char* key, const char* value) {
   auto* f = static_cast<Framing*>(cls);
+  if (kind == MHD_COOKIE_KIND) {
+    ++f->cookies;
+    return MHD_YES;
+  }
   ++f->fields;
   if (strcasecmp(key, "Content-Length") == 0) ++f->content_length;
   if (strcasecmp(key, "Transfer-Encoding") == 0) ++f->transfer_encoding;
+  if (f->cookie_bytes == 0 && strcasecmp(key, "Cookie") == 0) {
+    f->cookie_bytes = std::strlen(value ? value : "") + 1;
+  }
   return MHD_YES;
 }
 
@@ -361,17 +370,15 @@ int HttpServer::Begin(void* connection, Conn* c) {
                               " bytes exceeds the limit of " + std::to_string(kMaxTargetBytes));
   }
   Framing f;
-  MHD_get_connection_values(conn, MHD_HEADER_KIND, &CountField, &f);
-  // The head's bytes, its fields' records and a Cookie field's parsed copy, as held in
-  // the connection memory (RFC 6585 5: 431 for header fields too large).
+  MHD_get_connection_values(conn, static_cast<MHD_ValueKind>(MHD_HEADER_KIND | MHD_COOKIE_KIND),
+                            &CountField, &f);
+  // The head's bytes, its fields' and cookies' records and the Cookie field's parsed copy,
+  // as held in the connection memory (RFC 6585 5: 431 for header fields too large).
   const MHD_ConnectionInfo* head =
       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-  const char* cookie = Header(conn, "Cookie");
-  const int cookies =
-      std::max(0, MHD_get_connection_values(conn, MHD_COOKIE_KIND, nullptr, nullptr));
   const size_t held = (head ? head->header_size : 0) +
-                      kFieldRecordBytes * static_cast<size_t>(f.fields + cookies) +
-                      (cookie ? std::strlen(cookie) + 1 : 0);
+                      kFieldRecordBytes * static_cast<size_t>(f.fields + f.cookies) +
+                      f.cookie_bytes;
   if (held > kConnectionMemory - kAnswerRoom) {
     return AnswerAndClose(connection, c, 431,
                           "the request head (request line and header fields) is too large: " +
