@@ -421,6 +421,16 @@ int HttpServer::Begin(void* connection, Conn* c) {
                                           std::to_string(opts_.max_body) + " bytes");
   }
   c->req.body.reserve(static_cast<size_t>(n) + 64);
+  // "Expect: 100-continue" on a request without a body (RFC 9112 6.3): libmicrohttpd
+  // (0.9.75) would send a 100 Continue, then, with a request pipelined behind in its read
+  // buffer, call the handler with an empty upload in a state where no answer can be queued,
+  // and close the connection, answering neither. Handled in this first call, the request
+  // gets its answer with "Connection: close" (libmicrohttpd reads nothing after an answer
+  // queued this early), as an early rejection does.
+  if (n == 0 && f.transfer_encoding == 0) {
+    const char* expect = Header(conn, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0) return Dispatch(connection, c);
+  }
   return 1;
 }
 
@@ -465,6 +475,13 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     *upload_size = 0;
     return 1;
   }
+  return Dispatch(connection, c);
+}
+
+// The request is whole: hands it to the handler, and queues the reply, or suspends the
+// connection until the reply comes from another thread (called again once resumed).
+int HttpServer::Dispatch(void* connection, Conn* c) {
+  auto* conn = static_cast<MHD_Connection*>(connection);
   std::unique_lock<std::mutex> lock(c->mu);
   if (c->done) return Queue(connection, c);  // resumed: the reply is in
   if (c->handled) return 1;

@@ -33,6 +33,15 @@ std::string Header(const std::string& resp, const std::string& name) {
   return resp.substr(v, resp.find("\r\n", v) - v);
 }
 
+// The status codes of every response in `r`, in order.
+std::vector<int> Codes(const std::string& r) {
+  std::vector<int> codes;
+  for (size_t at = 0; (at = r.find("HTTP/1.1 ", at)) != std::string::npos; at += 9) {
+    codes.push_back(std::atoi(r.c_str() + at + 9));
+  }
+  return codes;
+}
+
 std::string Post(const std::string& path, const std::string& body, const std::string& extra = "") {
   return "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -49,6 +58,22 @@ int ConnectNoDelay(int port) {
   const int one = 1;
   if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
+}
+
+// Sends `wire` on a fresh no-delay connection: up to byte `at`, then (if anything is left)
+// the rest 20 ms later; returns all that comes back until the server closes ("" if the
+// connection fails).
+std::string SendCut(int port, std::string_view wire, size_t at) {
+  const int fd = ConnectNoDelay(port);
+  if (fd < 0) return "";
+  SendAll(fd, wire.substr(0, at));
+  if (at < wire.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    SendAll(fd, wire.substr(at));
+  }
+  std::string r = ReadAll(fd, 5000, nullptr);
+  ::close(fd);
+  return r;
 }
 
 int Run(const std::string& cmd) {
@@ -199,18 +224,9 @@ TEST_F(Malformed, QueryWithManyArgumentsPipelined) {
   std::string rest;
   for (int i = 0; i < 8; ++i) rest += "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
   rest += Get("/v2/health/live");
+  const std::string wire = first + rest;
   for (bool cut : {false, true}) {
-    const int fd = ConnectNoDelay(port());
-    ASSERT_GE(fd, 0);
-    const std::string wire = first + rest;
-    const size_t at = cut ? first.find("\r\n") + 2 : wire.size();  // after the request line
-    ASSERT_TRUE(SendAll(fd, std::string_view(wire).substr(0, at)));
-    if (cut) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      SendAll(fd, std::string_view(wire).substr(at));
-    }
-    const std::string r = ReadAll(fd, 5000, nullptr);
-    ::close(fd);
+    const std::string r = SendCut(port(), wire, cut ? first.find("\r\n") + 2 : wire.size());
     EXPECT_EQ(Code(r), 414) << (cut ? "cut" : "whole") << ":\n" << r.substr(0, 300);
   }
 }
@@ -306,11 +322,32 @@ TEST_F(Malformed, PipelinedRequests) {
   const std::string body = Infer().dump();
   const std::string two = "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   const std::string r = Raw(port(), one + two + Get("/v2/models/inv"));
-  size_t n = 0, at = 0;
-  std::vector<int> codes;
-  while ((at = r.find("HTTP/1.1 ", at)) != std::string::npos) codes.push_back(std::atoi(r.c_str() + (at += 9))), ++n;
-  EXPECT_EQ(codes, (std::vector<int>{200, 200, 200}));
+  EXPECT_EQ(Codes(r), (std::vector<int>{200, 200, 200}));
   EXPECT_NE(r.find("\"model_name\":\"inv\""), std::string::npos);
+}
+
+// "Expect: 100-continue" on a request without a body, with a request pipelined behind it:
+// libmicrohttpd sent a 100 Continue and then closed the connection, answering neither
+// (found by the http fuzz target; server/http_server.cc, Begin). Now the request gets
+// its answer without a 100, and "Connection: close", whole or cut after its head. A request
+// with a body still gets its 100 Continue, and the request behind it an answer.
+TEST_F(Malformed, ExpectContinueWithoutBody) {
+  const std::string first =
+      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n";
+  const std::string wire = first + "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (bool cut : {false, true}) {
+    const std::string r = SendCut(port(), wire, cut ? first.size() : wire.size());
+    EXPECT_EQ(Codes(r), std::vector<int>{200}) << (cut ? "cut" : "whole") << ":\n" << r;
+    EXPECT_EQ(Header(r, "Connection"), "close") << r;
+    EXPECT_NE(r.find("{\"live\":true}"), std::string::npos) << r;
+  }
+  const std::string body = Infer().dump();
+  const std::string post =
+      "POST /v2/models/inv/infer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string r = Raw(port(), post + Get("/v2/health/live"));
+  EXPECT_EQ(Codes(r), (std::vector<int>{100, 200, 200})) << r;
 }
 
 // Forty pipelined requests, then a request line the server gives up on, then more bytes
