@@ -34,10 +34,12 @@ struct HttpServer::Conn {
   HttpResponse resp;
   std::mutex mu;
   bool handled = false, done = false, suspended = false;
-  bool long_query = false;  // the URL query had more than kMaxQueryArguments: answered 414
-  bool begun = false;       // its headers are in and Begin ran (it counts in in_flight_)
-  size_t target_bytes = 0;  // the request target's length as sent (set by OnUriC)
-  std::string query;        // the URL query as sent, taken from libmicrohttpd by OnUriC
+  bool long_query = false;    // the URL query had more than kMaxQueryArguments: answered 414
+  bool target_space = false;  // the request target held a space (set by OnUriC): answered 400
+  bool needs_host = false;    // HTTP/1.1 or a later 1.x: a Host field is required
+  bool begun = false;         // its headers are in and Begin ran (it counts in in_flight_)
+  size_t target_bytes = 0;    // the request target's length as sent (set by OnUriC)
+  std::string query;          // the URL query as sent, taken from libmicrohttpd by OnUriC
   std::chrono::steady_clock::time_point start;
 };
 
@@ -76,15 +78,19 @@ constexpr size_t kFieldRecordBytes = 64;  // a field's record in the pool (56 by
 // query with more arguments than ming reads is dropped and answered 414) and ends the URL
 // at the '?'. The URL lies in libmicrohttpd's writable read buffer, NUL-terminated; it
 // writes there itself next (the '?' becomes the path's end), so ending the query at its
-// first byte leaves a well-formed, empty query. The request state returned (only for a
-// query or a target over kMaxTargetBytes) becomes the request's con_cls.
+// first byte leaves a well-formed, empty query. It also notes a space in the target, which
+// libmicrohttpd passes on in ming's lenient mode (see the daemon's options in Start). The
+// request state returned (only for a query, a space or a target over kMaxTargetBytes)
+// becomes the request's con_cls.
 void* OnUriC(void*, const char* uri, MHD_Connection*) {
   const size_t length = std::strlen(uri);
   char* query = const_cast<char*>(std::strchr(uri, '?'));
   if (query && query[1] == '\0') query = nullptr;
-  if (!query && length <= kMaxTargetBytes) return nullptr;
+  const bool space = std::memchr(uri, ' ', length) != nullptr;
+  if (!query && !space && length <= kMaxTargetBytes) return nullptr;
   auto* c = new HttpServer::Conn;
   c->target_bytes = length;
+  c->target_space = space;
   if (query) {
     const auto separators = std::count(static_cast<const char*>(query), uri + length, '&');
     c->long_query = separators >= static_cast<std::ptrdiff_t>(kMaxQueryArguments);
@@ -95,8 +101,10 @@ void* OnUriC(void*, const char* uri, MHD_Connection*) {
 }
 
 MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                      const char*, const char* upload, size_t* upload_size, void** con_cls) {
-  return static_cast<HttpServer*>(cls)->OnRequest(connection, url, method, upload, upload_size, con_cls)
+                      const char* version, const char* upload, size_t* upload_size,
+                      void** con_cls) {
+  return static_cast<HttpServer*>(cls)->OnRequest(connection, url, method, version, upload,
+                                                  upload_size, con_cls)
              ? MHD_YES
              : MHD_NO;
 }
@@ -158,9 +166,10 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
 
 // Request framing seen in one pass over the header fields and the cookies parsed from them.
 struct Framing {
-  int fields = 0, content_length = 0, transfer_encoding = 0;
-  int cookies = 0;          // records libmicrohttpd made for the first Cookie field
-  size_t cookie_bytes = 0;  // the copy it parsed them from (the field's value and a NUL)
+  int fields = 0, content_length = 0, transfer_encoding = 0, host = 0;
+  bool spaced_name = false;  // a field name with a space or tab (before its colon)
+  int cookies = 0;           // records libmicrohttpd made for the first Cookie field
+  size_t cookie_bytes = 0;   // the copy it parsed them from (the field's value and a NUL)
 };
 
 MHD_Result CountField(void* cls, MHD_ValueKind kind, const char* key, const char* value) {
@@ -170,8 +179,10 @@ MHD_Result CountField(void* cls, MHD_ValueKind kind, const char* key, const char
     return MHD_YES;
   }
   ++f->fields;
+  if (std::strpbrk(key, " \t")) f->spaced_name = true;
   if (strcasecmp(key, "Content-Length") == 0) ++f->content_length;
   if (strcasecmp(key, "Transfer-Encoding") == 0) ++f->transfer_encoding;
+  if (strcasecmp(key, "Host") == 0) ++f->host;
   if (f->cookie_bytes == 0 && strcasecmp(key, "Cookie") == 0) {
     f->cookie_bytes = std::strlen(value ? value : "") + 1;
   }
@@ -248,6 +259,10 @@ Status HttpServer::Start() {
   pong_ = MHD_create_response_from_buffer(0, const_cast<char*>(""), MHD_RESPMEM_PERSISTENT);
   const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                          MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET;
+  // Lenient mode (STRICT_FOR_CLIENT 0), with ming doing its two checks (a space in the
+  // target, an HTTP/1.1 request without Host: Begin): in strict mode libmicrohttpd 0.9.75
+  // makes its Host check after a failed parse of the Cookie field, finds the fields it just
+  // wiped to make room for its 431, and closes the connection unanswered.
   std::vector<Acceptor::Worker*> workers;
   for (int i = 0; i < std::max(1, opts_.threads); ++i) {
     auto w = std::make_unique<Acceptor::Worker>();
@@ -256,8 +271,8 @@ Status HttpServer::Start() {
         this, MHD_OPTION_NOTIFY_CONNECTION, &OnConnectionC, this, MHD_OPTION_UNESCAPE_CALLBACK,
         &UnescapeC, this, MHD_OPTION_URI_LOG_CALLBACK, &OnUriC, this, MHD_OPTION_CONNECTION_LIMIT,
         opts_.max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, opts_.timeout_s,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        kConnectionMemory, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
+        MHD_OPTION_END);
     workers.push_back(w.get());
     workers_.push_back(std::move(w));
     if (!workers.back()->daemon || !pong_) {
@@ -363,6 +378,8 @@ int HttpServer::AnswerAndClose(void* connection, const Conn* c, int code,
 int HttpServer::Begin(void* connection, Conn* c) {
   auto* conn = static_cast<MHD_Connection*>(connection);
   const bool over = in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight);
+  // RFC 9112 3.2: no whitespace in a request target.
+  if (c->target_space) return Reject(connection, c, 400, "the request target contains a space");
   // RFC 9110 15.5.15: 414 for a target longer than the server reads.
   if (c->target_bytes > kMaxTargetBytes) {
     return AnswerAndClose(connection, c, 414,
@@ -384,6 +401,14 @@ int HttpServer::Begin(void* connection, Conn* c) {
                           "the request head (request line and header fields) is too large: " +
                               std::to_string(held) + " bytes of connection memory, limit " +
                               std::to_string(kConnectionMemory - kAnswerRoom));
+  }
+  // RFC 9112 5.1: 400 for whitespace between a field name and its colon (libmicrohttpd
+  // keeps it in the name, so "Content-Length : 5" would not frame the body).
+  if (f.spaced_name) return Reject(connection, c, 400, "a header field name contains whitespace");
+  // RFC 9112 3.2: 400 for an HTTP/1.1 request without Host or with more than one.
+  if (f.host > 1) return Reject(connection, c, 400, "more than one Host header field");
+  if (f.host == 0 && c->needs_host) {
+    return Reject(connection, c, 400, "an HTTP/1.1 request needs a Host header field");
   }
   if (over) {
     return Reject(connection, c, 503,
@@ -434,8 +459,9 @@ int HttpServer::Begin(void* connection, Conn* c) {
   return 1;
 }
 
-int HttpServer::OnRequest(void* connection, const char* url, const char* method, const char* upload,
-                          size_t* upload_size, void** con_cls) {
+int HttpServer::OnRequest(void* connection, const char* url, const char* method,
+                          const char* version, const char* upload, size_t* upload_size,
+                          void** con_cls) {
   auto* conn = static_cast<MHD_Connection*>(connection);
   if (*con_cls == &kPingRequest) {  // stamp the answer for the acceptor's lag measurement
     if (ConnCtx* ctx = CtxOf(conn)) {
@@ -461,6 +487,8 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
+    // libmicrohttpd has checked the version's form ("HTTP/d.d"; 1.x only reaches here).
+    c->needs_host = std::strcmp(version, "HTTP/1.0") != 0;
     return Begin(connection, c);
   }
   if (*upload_size > 0) {

@@ -104,8 +104,8 @@ class HttpServer {
   // libmicrohttpd callbacks (public for the C trampolines only).
   struct Conn;
   struct ConnCtx;
-  int OnRequest(void* connection, const char* url, const char* method, const char* upload,
-                size_t* upload_size, void** con_cls);
+  int OnRequest(void* connection, const char* url, const char* method, const char* version,
+                const char* upload, size_t* upload_size, void** con_cls);
   void OnCompleted(void* connection, void** con_cls);
   void OnConnection(void* connection, void** socket_context, bool opened);
 
