@@ -37,7 +37,6 @@ struct HttpServer::Conn {
   bool long_query = false;    // the URL query had more than kMaxQueryArguments: answered 414
   bool target_space = false;  // the request target held a space (set by OnUriC): answered 400
   bool needs_host = false;    // HTTP/1.1 or a later 1.x: a Host field is required
-  bool begun = false;         // its headers are in and Begin ran (it counts in in_flight_)
   size_t target_bytes = 0;    // the request target's length as sent (set by OnUriC)
   std::string query;          // the URL query as sent, taken from libmicrohttpd by OnUriC
   std::chrono::steady_clock::time_point start;
@@ -49,7 +48,19 @@ struct HttpServer::ConnCtx {
   ConnWatchdog::Entry* entry = nullptr;  // null without the watchdog, and for the ping
   bool ping = false;     // the acceptor's lag-ping connection: answered here, never counted
   bool counted = false;  // counted in worker->conns
+  // The request line's notes (OnUriC) until the handler's first call takes them, and the
+  // request from then until its completion. Held here, not only as libmicrohttpd's
+  // per-request pointer, because libmicrohttpd 0.9.75 can drop a request without the
+  // completion callback (an error queued on top of another closes the connection
+  // directly); the connection's close callback always comes, and finishes what is left.
+  std::unique_ptr<HttpServer::Conn> noted;
+  HttpServer::Conn* current = nullptr;
 };
+
+static HttpServer::ConnCtx* CtxOf(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? static_cast<HttpServer::ConnCtx*>(info->socket_context) : nullptr;
+}
 
 namespace {
 
@@ -80,15 +91,18 @@ constexpr size_t kFieldRecordBytes = 64;  // a field's record in the pool (56 by
 // writes there itself next (the '?' becomes the path's end), so ending the query at its
 // first byte leaves a well-formed, empty query. It also notes a space in the target, which
 // libmicrohttpd passes on in ming's lenient mode (see the daemon's options in Start). The
-// request state returned (only for a query, a space or a target over kMaxTargetBytes)
-// becomes the request's con_cls.
-void* OnUriC(void*, const char* uri, MHD_Connection*) {
+// notes (only for a query, a space or a target over kMaxTargetBytes) wait in the
+// connection's ConnCtx for the handler's first call.
+void* OnUriC(void*, const char* uri, MHD_Connection* conn) {
+  HttpServer::ConnCtx* ctx = CtxOf(conn);
+  if (!ctx) return nullptr;  // not one of ours (cannot happen): the query stays as it is
+  ctx->noted.reset();        // a request line that never reached the handler
   const size_t length = std::strlen(uri);
   char* query = const_cast<char*>(std::strchr(uri, '?'));
   if (query && query[1] == '\0') query = nullptr;
   const bool space = std::memchr(uri, ' ', length) != nullptr;
   if (!query && !space && length <= kMaxTargetBytes) return nullptr;
-  auto* c = new HttpServer::Conn;
+  auto c = std::make_unique<HttpServer::Conn>();
   c->target_bytes = length;
   c->target_space = space;
   if (query) {
@@ -97,7 +111,8 @@ void* OnUriC(void*, const char* uri, MHD_Connection*) {
     if (!c->long_query) c->query = query + 1;
     query[1] = '\0';
   }
-  return c;
+  ctx->noted = std::move(c);
+  return nullptr;
 }
 
 MHD_Result OnRequestC(void* cls, MHD_Connection* connection, const char* url, const char* method,
@@ -323,11 +338,6 @@ void HttpServer::LogAccess(const Conn* c, int status) {
                static_cast<long long>(us));
 }
 
-static HttpServer::ConnCtx* CtxOf(MHD_Connection* conn) {
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  return info ? static_cast<HttpServer::ConnCtx*>(info->socket_context) : nullptr;
-}
-
 static ConnWatchdog::Entry* EntryOf(MHD_Connection* conn) {
   HttpServer::ConnCtx* ctx = CtxOf(conn);
   return ctx ? ctx->entry : nullptr;
@@ -472,18 +482,18 @@ int HttpServer::OnRequest(void* connection, const char* url, const char* method,
     }
     return MHD_queue_response(conn, 204, pong_) == MHD_YES;
   }
-  auto* c = static_cast<Conn*>(*con_cls);  // set by OnUriC for a query or a long target
-  if (!c || !c->begun) {                   // headers are in: set up the request
+  auto* c = static_cast<Conn*>(*con_cls);
+  if (!c) {  // headers are in: set up the request
     ConnCtx* ctx = CtxOf(conn);
+    std::unique_ptr<Conn> noted = ctx ? std::move(ctx->noted) : nullptr;
     if (ctx && ctx->ping) {  // answered on the next call, so the connection stays open
-      delete c;
       *con_cls = &kPingRequest;
       return 1;
     }
     if (ctx) ctx->worker->requests.fetch_add(1, std::memory_order_relaxed);
-    if (!c) c = new Conn;
+    c = noted ? noted.release() : new Conn;
+    if (ctx) ctx->current = c;
     *con_cls = c;
-    c->begun = true;
     c->start = std::chrono::steady_clock::now();
     c->method = method;
     c->path = url;
@@ -572,6 +582,7 @@ void HttpServer::OnConnection(void* connection, void** socket_context, bool open
   auto* ctx = static_cast<ConnCtx*>(*socket_context);
   if (!opened) {
     if (ctx) {
+      if (ctx->current) Finish(ctx->current);  // dropped without its completion callback
       if (!ctx->ping && acceptor_) HandOff(conn);
       if (ctx->entry) watchdog_->Close(ctx->entry);
       if (ctx->counted) ctx->worker->conns.fetch_sub(1, std::memory_order_relaxed);
@@ -610,14 +621,16 @@ void HttpServer::OnCompleted(void* connection, void** con_cls) {
   }
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) return;
-  if (!c->begun) {  // its query was taken (OnUriC), then it ended before its handler ran
-    delete c;
-    *con_cls = nullptr;
-    return;
-  }
+  *con_cls = nullptr;
+  if (ConnCtx* ctx = CtxOf(static_cast<MHD_Connection*>(connection))) ctx->current = nullptr;
   if (watchdog_) {
     if (ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection))) ConnWatchdog::Rearm(e);
   }
+  Finish(c);
+}
+
+// The end of a request that reached the handler: its state goes, and it leaves in_flight_.
+void HttpServer::Finish(Conn* c) {
   {
     // A reply still pending on another thread owns c until it has run; wait for it.
     std::unique_lock<std::mutex> lock(c->mu);
@@ -628,7 +641,6 @@ void HttpServer::OnCompleted(void* connection, void** con_cls) {
     }
   }
   delete c;
-  *con_cls = nullptr;
   in_flight_.fetch_sub(1);
 }
 

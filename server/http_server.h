@@ -113,6 +113,7 @@ class HttpServer {
   int Queue(void* connection, Conn* c);
   int Begin(void* connection, Conn* c);
   int Dispatch(void* connection, Conn* c);
+  void Finish(Conn* c);
   int Reject(void* connection, Conn* c, int code, std::string message);
   int AnswerAndClose(void* connection, const Conn* c, int code, const std::string& message);
   static void LogAccess(const Conn* c, int status);
