@@ -20,7 +20,9 @@
 // GCC 12 reports the intentionally undefined pass-through operand inside intrinsics such as
 // _mm512_cvtepi32_ps (_mm512_undefined_ps) as uninitialised: a false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)  // a GCC-only warning (clang warns about the unknown name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace ming {
 namespace compress_internal {
