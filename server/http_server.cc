@@ -622,9 +622,9 @@ void HttpServer::OnCompleted(void* connection, void** con_cls) {
   auto* c = static_cast<Conn*>(*con_cls);
   if (!c) return;
   *con_cls = nullptr;
-  if (ConnCtx* ctx = CtxOf(static_cast<MHD_Connection*>(connection))) ctx->current = nullptr;
-  if (watchdog_) {
-    if (ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection))) ConnWatchdog::Rearm(e);
+  if (ConnCtx* ctx = CtxOf(static_cast<MHD_Connection*>(connection))) {
+    ctx->current = nullptr;
+    if (ctx->entry) ConnWatchdog::Rearm(ctx->entry);  // set only with the watchdog
   }
   Finish(c);
 }
