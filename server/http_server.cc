@@ -36,6 +36,7 @@ struct HttpServer::Conn {
   bool handled = false, done = false, suspended = false;
   bool long_query = false;    // the URL query had more than kMaxQueryArguments: answered 414
   bool target_space = false;  // the request target held a space (set by OnUriC): answered 400
+  bool target_nul = false;    // a query behind a NUL in the target (set by UnescapeC): 400
   bool needs_host = false;    // HTTP/1.1 or a later 1.x: a Host field is required
   size_t target_bytes = 0;    // the request target's length as sent (set by OnUriC)
   std::string query;          // the URL query as sent, taken from libmicrohttpd by OnUriC
@@ -81,6 +82,18 @@ constexpr size_t kAnswerRoom = 2048;
 constexpr size_t kMaxTargetBytes = 8192;
 constexpr size_t kFieldRecordBytes = 64;  // a field's record in the pool (56 bytes on 64-bit)
 
+// A query that ming's URL callback cannot see: libmicrohttpd 0.9.75 finds the '?' anywhere in
+// the target, but passes the URL on as a C string, so a NUL in the target hides what follows
+// it from OnUriC and its cut. OnUriC, seeing no '?', arms this watch (per event thread: a
+// request line is parsed on one thread, OnUriC first, then every argument through
+// UnescapeC, then the URL itself); an argument of the watched connection then proves a
+// query behind a NUL, and UnescapeC stops libmicrohttpd's parse there (see UnescapeC).
+struct HiddenQueryWatch {
+  MHD_Connection* conn = nullptr;
+  const char* uri = nullptr;
+};
+thread_local HiddenQueryWatch hidden_query_watch;
+
 // Called by libmicrohttpd with the request line's URL, query included, just before it
 // stores each query argument as a record in the connection's memory pool. libmicrohttpd
 // 0.9.75 loses its own 431 when that pool runs out there, and closes the connection without
@@ -99,6 +112,7 @@ void* OnUriC(void*, const char* uri, MHD_Connection* conn) {
   ctx->noted.reset();        // a request line that never reached the handler
   const size_t length = std::strlen(uri);
   char* query = const_cast<char*>(std::strchr(uri, '?'));
+  hidden_query_watch = query ? HiddenQueryWatch{} : HiddenQueryWatch{conn, uri};
   if (query && query[1] == '\0') query = nullptr;
   const bool space = std::memchr(uri, ' ', length) != nullptr;
   if (!query && !space && length <= kMaxTargetBytes) return nullptr;
@@ -134,10 +148,37 @@ void OnConnectionC(void* cls, MHD_Connection* connection, void** socket_context,
                                               code == MHD_CONNECTION_NOTIFY_STARTED);
 }
 
+// libmicrohttpd's query parse behind a NUL in the target (HiddenQueryWatch): each argument's
+// call marks the request (answered 400) and turns the '&' in the piece after it into '_',
+// so the parse ends within two arguments instead of filling the connection's memory with a
+// record per argument (which loses the answer, as in OnUriC). In 0.9.75 the line is then
+// NUL-terminated pieces: the key or value `s`; after its NUL, the key's value or the query's
+// unparsed rest (up to the NUL that ends the target); then the version ("HTTP/1.x", all
+// libmicrohttpd accepts) and the line's NUL. So the piece after `s` lies within the line,
+// and is left alone when it is the version.
+void StopHiddenQuery(MHD_Connection* conn, char* s) {
+  HttpServer::ConnCtx* ctx = CtxOf(conn);
+  if (!ctx) return;
+  if (!ctx->noted) ctx->noted = std::make_unique<HttpServer::Conn>();
+  ctx->noted->target_nul = true;
+  char* next = s + std::strlen(s) + 1;
+  const size_t n = std::strlen(next);
+  if (n == 8 && std::memcmp(next, "HTTP/1.", 7) == 0) return;
+  std::replace(next, next + n, '&', '_');
+}
+
 // Percent-decodes the URL path and query in place, except %00 and %2F: they stay as written,
 // so a NUL cannot cut the path short and an encoded slash cannot become a separator; both
-// then fail the model-name check (400). Invalid escapes stay as written too.
-size_t UnescapeC(void*, MHD_Connection*, char* s) {
+// then fail the model-name check (400). Invalid escapes stay as written too. Called by
+// libmicrohttpd for each query argument and then the URL, and by ParseQuery (conn null).
+size_t UnescapeC(void*, MHD_Connection* conn, char* s) {
+  if (conn && hidden_query_watch.conn == conn) {
+    if (s != hidden_query_watch.uri) {
+      StopHiddenQuery(conn, s);
+    } else {
+      hidden_query_watch = {};  // the URL comes last: the line is parsed
+    }
+  }
   auto hex = [](char c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
   };
@@ -390,6 +431,7 @@ int HttpServer::Begin(void* connection, Conn* c) {
   const bool over = in_flight_.fetch_add(1) + 1 > static_cast<int64_t>(opts_.max_in_flight);
   // RFC 9112 3.2: no whitespace in a request target.
   if (c->target_space) return Reject(connection, c, 400, "the request target contains a space");
+  if (c->target_nul) return Reject(connection, c, 400, "the request target contains a NUL byte");
   // RFC 9110 15.5.15: 414 for a target longer than the server reads.
   if (c->target_bytes > kMaxTargetBytes) {
     return AnswerAndClose(connection, c, 414,

@@ -94,6 +94,7 @@ const MalformedFixture& MalformedModel() {
     auto* x = new MalformedFixture;
     x->dir = testing::TempDir() + "/ming_malformed_" + std::to_string(::getpid());
     x->repo = x->dir + "/repo";
+    fs::remove_all(x->dir);  // left by an earlier run that was killed, under a reused pid
     fs::create_directories(x->repo + "/inv/1");
     fs::create_directories(x->dir + "/outside/1");
     const std::string cd = "cd '" + x->dir + "' && " MING_BINARY " ";
@@ -314,19 +315,32 @@ TEST_F(Malformed, WhitespaceBeforeHeaderColon) {
   EXPECT_EQ(Send(Get("/v2/health/live", "X-A:  spaced  value \r\n")), 200);  // around a value: fine
 }
 
-// A NUL in the request target hides what follows from ming's URI callback, but not from
-// libmicrohttpd, which stores the 1,500 query arguments behind it, runs out of connection
-// memory and drops the request (no answer, no completion callback). The connection is
-// closed at the client's end of stream or the inactivity timeout, and the request's state
-// is freed with it (the fuzz replay of
-// fuzz/crashers/http/nul_in_target_then_arguments checks that under LeakSanitizer).
+// A query behind a NUL in the request target: ming's URL callback sees the target only up
+// to the NUL, so its cut of long queries (414) did not see it, while libmicrohttpd parsed it
+// into the connection's memory. With a few hundred arguments, and pipelined bytes sharing
+// that memory, the request was answered, answered 431 or dropped unanswered depending on how
+// much had been read (fuzz/crashers/http/query_behind_nul_in_target, found by fuzzing); with
+// 1,500 it was dropped, and its state freed only at the connection's close
+// (fuzz/crashers/http/nul_in_target_then_arguments, replayed under LeakSanitizer). Now
+// always 400, whatever the arguments look like (one that reads like the request's HTTP
+// version included) and whatever follows on the connection.
 TEST_F(Malformed, NulInTargetThenManyArguments) {
-  std::string args;
-  for (int i = 0; i < 1500; ++i) args += "x&";
-  for (const std::string& target : {std::string("/a b"), std::string("/a")}) {
-    const std::string wire = "GET " + target + std::string(1, '\0') + "?" + args + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    const int code = Send(wire, 300);  // unanswered, it stays open until the idle timeout
-    EXPECT_TRUE(code == -1 || code == 400 || code == 431) << target << ": " << code;
+  std::string pipelined;
+  while (pipelined.size() < 2000) pipelined += Get("/v2/health/live");
+  for (int n : {1, 17, 230, 1500}) {
+    for (const char* arg : {"x&", "k=v&", "&", "k=HTTP/1.1&", "HTTP/1.1&"}) {
+      std::string args;
+      for (int i = 0; i < n; ++i) args += arg;
+      for (const std::string& target : {std::string("/a b"), std::string("/a")}) {
+        const std::string wire =
+            "GET " + target + std::string(1, '\0') + "?" + args + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        // A line longer than the connection's memory (16 KiB) gets libmicrohttpd's 414 first.
+        const int want = wire.size() > 16384 ? 414 : 400;
+        EXPECT_EQ(Send(wire), want) << target << ", " << n << " x " << arg;
+        EXPECT_EQ(Send(wire + pipelined), want)
+            << target << ", " << n << " x " << arg << ", pipelined";
+      }
+    }
   }
   EXPECT_EQ(Send(Get("/v2/health/live")), 200);
 }
