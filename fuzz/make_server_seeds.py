@@ -5,9 +5,11 @@ explain requests, v1 rows bodies, admin requests, chunked and pipelined requests
 operation lists for the repository resolver. Run from anywhere; (re)writes its named seeds
 and leaves the hash-named units that libFuzzer's -merge added next to them.
 The input layouts are documented at the top of each fuzz/<name>_fuzz.cc."""
+import gzip
 import json
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROW = [{"name": "age", "datatype": "FP32", "shape": [1], "data": [30]},
@@ -110,12 +112,16 @@ def http():
         part = one[i:i + 40]
         chunked += b"%x\r\n" % len(part) + part + b"\r\n"
     reqs["chunked"] = chunked + b"0\r\n\r\n"
+    infer = "/v2/models/tiny/infer"
+    reqs["gzip"] = req("POST", infer, gzip.compress(one, mtime=0), headers=["Content-Encoding: gzip"])
+    reqs["deflate"] = req("POST", infer, zlib.compress(one), headers=["Content-Encoding: deflate"])
+    reqs["coding_br"] = req("POST", infer, one, headers=["Content-Encoding: br"])
     reqs["pipelined"] = (req("GET", "/v2/health/live", close=False) +
                          req("POST", "/v2/models/tiny/infer", one, close=False) +
                          req("GET", "/v2/models/tiny"))
     for name, data in sorted(reqs.items()):
         write("http", name, cuts() + data)
-        if name in ("chunked", "pipelined", "infer_one_row", "infer_binary_in"):
+        if name in ("chunked", "pipelined", "infer_one_row", "infer_binary_in", "gzip"):
             n = len(data)
             write("http", name + "_split", cuts(3, n // 2, n - 1) + data)
 

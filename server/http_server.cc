@@ -24,6 +24,7 @@
 #include <string_view>
 #include <thread>
 
+#include "server/content_coding.h"
 #include "server/json_out.h"
 
 namespace ming::server {
@@ -40,6 +41,7 @@ struct HttpServer::Conn {
   bool needs_host = false;    // HTTP/1.1 or a later 1.x: a Host field is required
   size_t target_bytes = 0;    // the request target's length as sent (set by OnUriC)
   std::string query;          // the URL query as sent, taken from libmicrohttpd by OnUriC
+  Codings codings;            // the body's Content-Encoding, decoded before the handler runs
   std::chrono::steady_clock::time_point start;
 };
 
@@ -226,6 +228,8 @@ struct Framing {
   bool spaced_name = false;  // a field name with a space or tab (before its colon)
   int cookies = 0;           // records libmicrohttpd made for the first Cookie field
   size_t cookie_bytes = 0;   // the copy it parsed them from (the field's value and a NUL)
+  Codings codings;           // every Content-Encoding field's codings, in order
+  std::string coding_error;  // the first one ming cannot decode
 };
 
 MHD_Result CountField(void* cls, MHD_ValueKind kind, const char* key, const char* value) {
@@ -239,6 +243,9 @@ MHD_Result CountField(void* cls, MHD_ValueKind kind, const char* key, const char
   if (strcasecmp(key, "Content-Length") == 0) ++f->content_length;
   if (strcasecmp(key, "Transfer-Encoding") == 0) ++f->transfer_encoding;
   if (strcasecmp(key, "Host") == 0) ++f->host;
+  if (strcasecmp(key, "Content-Encoding") == 0 && f->coding_error.empty()) {
+    f->coding_error = ParseCodings(value ? value : "", f->codings);
+  }
   if (f->cookie_bytes == 0 && strcasecmp(key, "Cookie") == 0) {
     f->cookie_bytes = std::strlen(value ? value : "") + 1;
   }
@@ -385,14 +392,26 @@ static ConnWatchdog::Entry* EntryOf(MHD_Connection* conn) {
 }
 
 // Answers now, before the body (if any) is read; libmicrohttpd then closes the connection.
-int HttpServer::Reject(void* connection, Conn* c, int code, std::string message) {
+// `extra_name`, if set, adds one header field (a static string, as HttpResponse's).
+int HttpServer::Reject(void* connection, Conn* c, int code, const std::string& message,
+                       const char* extra_name, const char* extra_value) {
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(static_cast<MHD_Connection*>(connection));
     if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
   }
+  return Answer(connection, c, code, message, extra_name, extra_value);
+}
+
+// Queues an error answer of ming's own, before the handler has seen the request.
+int HttpServer::Answer(void* connection, Conn* c, int code, const std::string& message,
+                       const char* extra_name, const char* extra_value) {
   c->resp = {};
   c->resp.status = code;
-  c->resp.body = "{\"error\":\"" + message + "\"}";  // message: plain ASCII, no quotes
+  c->resp.body = "{\"error\":";
+  json::String(c->resp.body, message);
+  c->resp.body += '}';
+  c->resp.extra_name = extra_name;
+  c->resp.extra_value = extra_value;
   c->done = true;
   return Queue(connection, c);
 }
@@ -485,6 +504,12 @@ int HttpServer::Begin(void* connection, Conn* c) {
       return Reject(connection, c, 501, "only Transfer-Encoding: chunked is implemented");
     }
   }
+  // RFC 9110 15.5.16: 415 for a content coding the server cannot decode, with the codings
+  // it can in Accept-Encoding.
+  if (!f.coding_error.empty()) {
+    return Reject(connection, c, 415, f.coding_error, "Accept-Encoding", "gzip, deflate");
+  }
+  c->codings = f.codings;
   // RFC 6585 section 5: 431 for too many header fields (their bytes are capped by
   // libmicrohttpd's connection memory, which answers 431 itself).
   if (f.fields > kMaxHeaderFields) {
@@ -570,6 +595,12 @@ int HttpServer::Dispatch(void* connection, Conn* c) {
   if (watchdog_) {
     ConnWatchdog::Entry* e = EntryOf(conn);
     if (e && !ConnWatchdog::Claim(e)) return 0;  // the deadline cut it: 408 went out
+  }
+  if (c->codings.n > 0 && !c->req.body.empty()) {
+    std::string error;
+    if (const int code = DecodeBody(c->codings, c->req.body, opts_.max_body, error)) {
+      return Answer(connection, c, code, error);
+    }
   }
   c->req.method = c->method;
   c->req.path = c->path;

@@ -114,7 +114,10 @@ class HttpServer {
   int Begin(void* connection, Conn* c);
   int Dispatch(void* connection, Conn* c);
   void Finish(Conn* c);
-  int Reject(void* connection, Conn* c, int code, std::string message);
+  int Reject(void* connection, Conn* c, int code, const std::string& message,
+             const char* extra_name = nullptr, const char* extra_value = nullptr);
+  int Answer(void* connection, Conn* c, int code, const std::string& message,
+             const char* extra_name = nullptr, const char* extra_value = nullptr);
   int AnswerAndClose(void* connection, const Conn* c, int code, const std::string& message);
   static void LogAccess(const Conn* c, int status);
   void HandOff(void* connection);
