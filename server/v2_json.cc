@@ -345,8 +345,10 @@ Status ParseInferRequest(std::string_view body, size_t capacity, size_t json_len
   }
   od::object o;
   if (auto e = doc.get_object().get(o)) return JsonError(e, "request");
-  std::vector<TensorDraft> drafts;
-  drafts.reserve(16);  // a typical request's inputs without regrowing
+  // Kept per thread: a fresh array of a dozen drafts (over 1 KiB) per request made glibc
+  // consolidate its fast bins on every request (measured: about 1.5% of the server's CPU).
+  thread_local std::vector<TensorDraft> drafts;
+  drafts.clear();
   MING_RETURN_IF_ERROR(ParseTopLevel(o, drafts, req));
   const char* rest;
   if (doc.current_location().get(rest) == simdjson::SUCCESS) return Bad("malformed JSON in request: trailing content");
